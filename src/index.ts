@@ -1,0 +1,7 @@
+// The action's entry point, for both `main` and `post` in action.yml: the post
+// step is told apart by the state the main step saved (as actions/checkout does).
+import { isPostStep } from './runner/state.ts';
+import { runMain } from './runner/main.ts';
+import { runPost } from './runner/post.ts';
+
+await (isPostStep() ? runPost() : runMain());

@@ -1,0 +1,42 @@
+/**
+ * client-node honours only a cluster's proxy-url, never HTTPS_PROXY/NO_PROXY,
+ * so map the environment the way curl and kubectl (Go's net/http) read it.
+ */
+export function proxyFromEnvironment(server: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  const url = new URL(server);
+  const proxy = url.protocol === 'https:'
+    ? env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy
+    : env.HTTP_PROXY ?? env.http_proxy;
+  if (!proxy) return undefined;
+  return bypassesProxy(url, env.NO_PROXY ?? env.no_proxy ?? '') ? undefined : proxy;
+}
+
+function bypassesProxy(url: URL, noProxy: string): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return noProxy
+    .split(/[,\s]+/)
+    .filter((entry) => entry !== '')
+    .some((entry) => {
+      if (entry === '*') return true;
+      const [pattern = '', entryPort] = entry.toLowerCase().split(/:(?=\d+$)/);
+      if (entryPort !== undefined && entryPort !== port) return false;
+      const domain = pattern.replace(/^\*?\./, '');
+      return host === domain || host.endsWith(`.${domain}`) || (pattern.includes('/') && inCidr(host, pattern));
+    });
+}
+
+function inCidr(host: string, cidr: string): boolean {
+  const [base = '', bitsText = ''] = cidr.split('/');
+  const toNumber = (address: string): number | undefined => {
+    const parts = address.split('.').map(Number);
+    if (parts.length !== 4 || parts.some((part) => !Number.isInteger(part) || part < 0 || part > 255)) return undefined;
+    return parts.reduce((sum, part) => sum * 256 + part, 0);
+  };
+  const hostNumber = toNumber(host);
+  const baseNumber = toNumber(base);
+  const bits = Number(bitsText);
+  if (hostNumber === undefined || baseNumber === undefined || !(bits >= 0 && bits <= 32)) return false;
+  const block = 2 ** (32 - bits);
+  return Math.floor(hostNumber / block) === Math.floor(baseNumber / block);
+}

@@ -1,0 +1,63 @@
+import os from 'node:os';
+import * as core from '@actions/core';
+import { loadBootstrap } from '../bootstrap.ts';
+import { removeRecordedPaths } from '../files.ts';
+import { bootstrapApi, callPolicy } from '../mint.ts';
+import { Redactor, failureMessage } from '../redact.ts';
+import { DEFAULT_RETRY_POLICY } from '../retry.ts';
+import { deleteRevocationSecret } from '../revocation.ts';
+import { readSettings } from '../settings.ts';
+import { actionsLogger } from './logger.ts';
+import { loadFilePlan, loadRevocation, type RevocationState } from './state.ts';
+import type { Logger } from '../logger.ts';
+
+/**
+ * The post step: deletes exactly what the main step recorded. It never fails
+ * the job; every problem is a warning. Running it twice is harmless.
+ */
+export async function runPost(): Promise<void> {
+  const redactor = new Redactor();
+  const logger = actionsLogger(redactor);
+  try {
+    const revocation = loadRevocation();
+    if (revocation !== undefined) await revoke(revocation, logger);
+    removeFiles(logger);
+  } catch (error) {
+    logger.warning(`Clean-up did not finish: ${failureMessage(error)}`);
+  }
+}
+
+function removeFiles(logger: Logger): void {
+  const plan = loadFilePlan();
+  if (plan === undefined) return;
+  if (core.getInput('cleanup') === 'false') {
+    logger.info(`cleanup: false, so ${plan.file} stays.`);
+    return;
+  }
+  for (const result of removeRecordedPaths(plan)) {
+    const detail = result.detail ? ` (${result.detail})` : '';
+    if (result.outcome === 'removed' || result.outcome === 'already gone') logger.info(`${result.path}: ${result.outcome}.`);
+    else logger.warning(`Did not remove ${result.path}: ${result.outcome}${detail}.`);
+  }
+}
+
+async function revoke(revocation: RevocationState, logger: Logger): Promise<void> {
+  const { namespace, name } = revocation.secret;
+  try {
+    // The inputs are the main step's; KUBECONFIG is restored to what it was before this action exported its own.
+    const settings = readSettings((input) => core.getInput(input), process.env.GITHUB_WORKSPACE ?? process.cwd());
+    const env = { ...process.env, KUBECONFIG: revocation.ambientKubeconfig };
+    const bootstrap = loadBootstrap({
+      kubeconfig: settings.bootstrapKubeconfig,
+      context: settings.bootstrapContext,
+      env,
+      homeDirectory: os.homedir(),
+      onSecret: (secret) => logger.secret(secret),
+    });
+    const policy = callPolicy(settings, AbortSignal.timeout(settings.timeoutSeconds * 1000), logger, DEFAULT_RETRY_POLICY);
+    const existed = await deleteRevocationSecret(bootstrapApi(bootstrap, settings, { env, homeDirectory: os.homedir() }, policy), revocation.secret);
+    logger.info(existed ? `Revoked the token: deleted Secret ${namespace}/${name}.` : `Secret ${namespace}/${name} was already gone; the token is revoked.`);
+  } catch (error) {
+    logger.warning(`Could not revoke the token (Secret ${namespace}/${name}): ${failureMessage(error)} It stays valid until it expires; delete the Secret by hand to end it now.`);
+  }
+}
