@@ -3,6 +3,7 @@ import path from 'node:path';
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { UserFacingError } from './errors.ts';
+import type { ClusterEndpoint } from './kubeconfig.ts';
 
 /** The credentials that ask for the token, and where they came from (for messages). */
 export interface Bootstrap {
@@ -15,14 +16,7 @@ export interface Bootstrap {
 }
 
 /** The bootstrap cluster with its CA read in, ready to copy into the new kubeconfig. */
-export interface ResolvedCluster {
-  readonly name: string;
-  readonly server: string;
-  readonly certificateAuthorityData: string | undefined;
-  readonly tlsServerName: string | undefined;
-  readonly insecureSkipTlsVerify: boolean;
-  readonly proxyUrl: string | undefined;
-}
+export type ResolvedCluster = ClusterEndpoint;
 
 export interface BootstrapRequest {
   readonly kubeconfig: string | undefined;

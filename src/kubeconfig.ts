@@ -1,9 +1,8 @@
 import yaml from 'js-yaml';
-import type { ResolvedCluster } from './bootstrap.ts';
 import type { ClusterOverrides } from './settings.ts';
 
-/** What the written kubeconfig points at: the bootstrap cluster with any overrides applied. */
-export interface TargetCluster {
+/** A kubeconfig cluster entry, with its CA inline. */
+export interface ClusterEndpoint {
   readonly name: string;
   readonly server: string;
   readonly certificateAuthorityData: string | undefined;
@@ -11,6 +10,9 @@ export interface TargetCluster {
   readonly insecureSkipTlsVerify: boolean;
   readonly proxyUrl: string | undefined;
 }
+
+/** What the written kubeconfig points at: the bootstrap cluster with any overrides applied. */
+export type TargetCluster = ClusterEndpoint;
 
 export interface KubeconfigEntry {
   readonly contextName: string;
@@ -23,7 +25,7 @@ export interface KubeconfigEntry {
  * Overrides win field by field. A CA given as an override replaces the bootstrap
  * one; insecure-skip-tls-verify drops it, since kubectl refuses both together.
  */
-export function targetCluster(bootstrap: ResolvedCluster | undefined, overrides: ClusterOverrides): TargetCluster | undefined {
+export function targetCluster(bootstrap: ClusterEndpoint | undefined, overrides: ClusterOverrides): TargetCluster | undefined {
   const server = overrides.server ?? bootstrap?.server;
   if (server === undefined) return undefined;
   const insecureSkipTlsVerify = overrides.insecureSkipTlsVerify || (overrides.certificateAuthorityData === undefined && (bootstrap?.insecureSkipTlsVerify ?? false));
