@@ -63,7 +63,8 @@ export async function removeState(dir: string, { keepLogs }: { keepLogs: boolean
     if (keepLogs && LOGS.includes(name)) continue;
     await rm(join(dir, name), { recursive: true, force: true });
   }
-  if ((await readdir(dir).catch(() => ['?'])).length === 0) await rmdir(dir);
+  const left = await readdir(dir).catch(() => undefined); // undefined: there is no dir
+  if (left?.length === 0) await rmdir(dir);
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {
