@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import { UserFacingError } from './errors.ts';
 import type { ClusterEndpoint } from './kubeconfig.ts';
 
@@ -47,8 +47,9 @@ export function loadBootstrap(request: BootstrapRequest): Bootstrap {
 
 function loadKubeConfig(request: BootstrapRequest): Omit<Bootstrap, 'cluster'> {
   if (request.kubeconfig !== undefined) {
-    request.onSecret(request.kubeconfig.trim());
     const text = decodeKubeconfigInput(request.kubeconfig);
+    // base64 of a kubeconfig is a credential in itself; the YAML form is masked field by field below.
+    if (text !== request.kubeconfig) request.onSecret(request.kubeconfig.trim());
     return { kubeConfig: parseKubeconfig(text, 'the kubeconfig input'), source: 'the kubeconfig input', ambientKubeconfig: undefined };
   }
   const fromEnv = request.env.KUBECONFIG?.split(path.delimiter).filter((file) => file !== '') ?? [];
@@ -118,6 +119,7 @@ export function parseKubeconfig(text: string, description: string): KubeConfig {
   try {
     document = yaml.load(text);
   } catch (error) {
+    if (!(error instanceof yaml.YAMLException)) throw error;
     const mark = (error as { mark?: { line?: number; column?: number } }).mark;
     const where = mark?.line === undefined ? '' : ` (line ${mark.line + 1}, column ${(mark.column ?? 0) + 1})`;
     throw new UserFacingError(`${capitalize(description)} is not valid YAML${where}. Provide a kubeconfig, as YAML or base64 of it.`);

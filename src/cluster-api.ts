@@ -4,10 +4,10 @@ import {
   AuthorizationV1Api,
   CoreV1Api,
   RbacAuthorizationV1Api,
+  Observable,
   type ConfigurationOptions,
   type KubeConfig,
-  type Middleware,
-  type PromiseConfigurationOptions,
+  type ObservableMiddleware,
 } from '@kubernetes/client-node';
 import { UserFacingError } from './errors.ts';
 import { describeKubeError, classifyTransient, type CallContext } from './kube-errors.ts';
@@ -89,21 +89,19 @@ export function createClusterApi(kubeConfig: KubeConfig, identity: ClientIdentit
   const authorization = kubeConfig.makeApiClient(AuthorizationV1Api);
 
   // A fresh signal per attempt: the request timeout, or the step's deadline, whichever comes first.
-  const perRequest: Middleware = {
-    pre: async (request) => {
+  const perRequest: ObservableMiddleware = {
+    pre: (request) => {
       request.setSignal(AbortSignal.any([AbortSignal.timeout(policy.requestTimeoutSeconds * 1000), policy.deadline]));
-      return request;
+      return new Observable(Promise.resolve(request));
     },
-    post: async (response) => {
+    post: (response) => {
       const warning = response.headers.warning;
       if (warning !== undefined) for (const text of parseWarningHeader(warning)) policy.onWarning(text);
-      return response;
+      return new Observable(Promise.resolve(response));
     },
   };
-  // `append` keeps client-node's own User-Agent middleware. The object-style API
-  // is typed with observable middleware but wraps promise middleware at run time.
-  const promiseOptions: PromiseConfigurationOptions = { middleware: [perRequest], middlewareMergeStrategy: 'append' };
-  const options = promiseOptions as unknown as ConfigurationOptions;
+  // `append` keeps client-node's own User-Agent middleware.
+  const options: ConfigurationOptions = { middleware: [perRequest], middlewareMergeStrategy: 'append' };
 
   async function call<T>(description: CallDescription, operation: () => Promise<T>): Promise<T> {
     const context: CallContext = {

@@ -1,4 +1,4 @@
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import type { ClusterOverrides } from './settings.ts';
 
 /** A kubeconfig cluster entry, with its CA inline. */

@@ -1,0 +1,60 @@
+// Objects the action's integration tests need on the real cluster, made with the admin kubectl.
+import { kubeconfigYaml } from '../cluster/kubeconfig.ts';
+import type { TestCluster } from './cluster.ts';
+import { kubectlOk } from './cluster.ts';
+
+/**
+ * ClusterRoles with explicit rules. The built-in edit and view are aggregated by
+ * kube-controller-manager, which the test cluster does not run, so they are empty here.
+ */
+export const TEST_ROLES = { deployer: 'test-deployer', viewer: 'test-viewer' } as const;
+
+export async function createTestClusterRoles(cluster: TestCluster): Promise<void> {
+  const roles = [
+    { name: TEST_ROLES.deployer, rules: [{ apiGroups: ['', 'apps'], resources: ['pods', 'pods/log', 'configmaps', 'deployments'], verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] }] },
+    { name: TEST_ROLES.viewer, rules: [{ apiGroups: [''], resources: ['pods', 'configmaps'], verbs: ['get', 'list', 'watch'] }] },
+  ];
+  const documents = roles.map((role) => JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: role.name }, rules: role.rules }));
+  await kubectlOk(cluster, ['apply', '-f', '-'], { input: documents.join('\n---\n') });
+}
+
+/** A namespace with ServiceAccounts; each may be bound to a ClusterRole (view, edit, …) there. */
+export async function createNamespaceWithAccounts(cluster: TestCluster, namespace: string, accounts: Record<string, string | undefined>): Promise<void> {
+  const documents = [`{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"${namespace}"}}`];
+  for (const [account, clusterRole] of Object.entries(accounts)) {
+    documents.push(`{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"${account}","namespace":"${namespace}"}}`);
+    if (clusterRole !== undefined) {
+      documents.push(
+        `{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"${account}-${clusterRole}","namespace":"${namespace}"},` +
+          `"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"${clusterRole}"},` +
+          `"subjects":[{"kind":"ServiceAccount","name":"${account}","namespace":"${namespace}"}]}`,
+      );
+    }
+  }
+  await kubectlOk(cluster, ['apply', '-f', '-'], { input: documents.join('\n---\n') });
+}
+
+/** Grants a user exactly the documented minimal rule: create serviceaccounts/token for the named accounts. */
+export async function grantTokenRequest(cluster: TestCluster, user: string, namespace: string, accounts: string[]): Promise<void> {
+  const name = `${user}-mints`;
+  const role = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name, namespace },
+    rules: [{ apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'], resourceNames: accounts }],
+  };
+  const binding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name, namespace },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
+  };
+  await kubectlOk(cluster, ['apply', '-f', '-'], { input: `${JSON.stringify(role)}\n---\n${JSON.stringify(binding)}` });
+}
+
+/** A kubeconfig for one of the cluster's static-token users. */
+export function userKubeconfig(cluster: TestCluster, user: 'token-minter' | 'nobody' | 'admin'): string {
+  const token = user === 'admin' ? cluster.adminToken : cluster.userToken(user);
+  return kubeconfigYaml({ server: cluster.server, caData: cluster.caData, user, credentials: { token } });
+}
