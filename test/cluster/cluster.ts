@@ -64,6 +64,8 @@ export interface ClusterInfo {
   apiAudiences: string[];
   etcdPid: number;
   apiServerPid: number;
+  /** kube-apiserver's flags, so it can be started again on the same port (startApiServer). */
+  apiServerArgs: string[];
   userTokens: Record<TestUser, string>;
 }
 
@@ -73,19 +75,32 @@ export interface Cluster extends ClusterInfo {
   issueClientCert(user: string, groups?: string[]): Promise<{ certData: string; keyData: string }>;
   /** Kills both servers, waits for them to exit and deletes the data; keeps the logs unless keepLogs is false. Safe to repeat. */
   stop(options?: { keepLogs?: boolean }): Promise<void>;
+  /** Kills kube-apiserver and leaves etcd and the data: the API server is down until startApiServer(). */
+  stopApiServer(): Promise<void>;
+  /** Starts kube-apiserver again with the same flags, so on the same port; resolves once it is ready. */
+  startApiServer(): Promise<void>;
 }
 
 /** The Cluster a ClusterInfo describes, e.g. one that another process started. */
 export function attachCluster(info: ClusterInfo): Cluster {
-  return {
+  const cluster: Cluster = {
     ...info,
     userToken: (name) => info.userTokens[name],
     issueClientCert: (user, groups) => issueClientCert(info, user, groups),
     stop: async ({ keepLogs = true } = {}) => {
-      await terminate([info.apiServerPid, info.etcdPid]);
+      await terminate([cluster.apiServerPid, info.etcdPid]);
       await removeState(info.dir, { keepLogs });
     },
+    stopApiServer: () => terminate([cluster.apiServerPid]),
+    startApiServer: async () => {
+      const apiServer = startService('kube-apiserver', join(info.binDir, 'kube-apiserver'), info.apiServerArgs,
+        join(info.dir, FILES.apiServerLog), false);
+      cluster.apiServerPid = apiServer.pid;
+      await writePids(info.dir, { etcd: info.etcdPid, 'kube-apiserver': apiServer.pid });
+      await waitUntil([apiServer], () => isReady(info), undefined);
+    },
   };
+  return cluster;
 }
 
 /** Stops whatever cluster dir records as running and deletes its state; reports what it found. */
@@ -184,8 +199,9 @@ async function launch(setup: Setup): Promise<ClusterInfo> {
     await writePids(dir, { etcd: etcd.pid });
     await waitUntil(started, () => etcdHealthy(etcdPort), signal);
 
-    const apiServer = startService('kube-apiserver', join(binDir, 'kube-apiserver'),
-      apiServerArgs(setup, etcdPort, apiPort), join(dir, FILES.apiServerLog), detached);
+    const apiServerFlags = apiServerArgs(setup, etcdPort, apiPort);
+    const apiServer = startService('kube-apiserver', join(binDir, 'kube-apiserver'), apiServerFlags,
+      join(dir, FILES.apiServerLog), detached);
     started.push(apiServer);
     await writePids(dir, { etcd: etcd.pid, 'kube-apiserver': apiServer.pid });
     const { admin: adminToken, ...userTokens } = setup.tokens;
@@ -193,7 +209,8 @@ async function launch(setup: Setup): Promise<ClusterInfo> {
     return {
       dir, server, caFile: pki.caFile, caData: setup.caData, caKeyFile: pki.caKeyFile, adminToken,
       adminKubeconfigPath: join(dir, FILES.adminKubeconfig), kubectl: join(binDir, 'kubectl'), binDir,
-      issuer: ISSUER, apiAudiences: API_AUDIENCES, etcdPid: etcd.pid, apiServerPid: apiServer.pid, userTokens,
+      issuer: ISSUER, apiAudiences: API_AUDIENCES, etcdPid: etcd.pid, apiServerPid: apiServer.pid,
+      apiServerArgs: apiServerFlags, userTokens,
     };
   } catch (error) {
     await terminate(started.map((service) => service.pid).reverse());

@@ -27,6 +27,8 @@ export interface StepResult {
   readonly notices: string[];
   /** `::add-mask::` values. */
   readonly masks: string[];
+  /** What findLeaks found; Job throws when it is not empty, so every test is a leak test. */
+  readonly leaks: string[];
 }
 
 function actionDefaults(): Record<string, string> {
@@ -62,6 +64,42 @@ function commands(stdout: string, name: string): string[] {
   return [...stdout.matchAll(pattern)].map((match) => decodeCommand(match[1] ?? ''));
 }
 
+/** A JWT anywhere in the output is a leaked token, whoever minted it. */
+const JWT = /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/;
+
+/** Credentials a bootstrap kubeconfig (YAML or base64 of it) carries. */
+export function kubeconfigSecrets(kubeconfig: string): string[] {
+  if (kubeconfig.trim() === '') return [];
+  const text = /^[A-Za-z0-9+/=\s]+$/.test(kubeconfig) ? Buffer.from(kubeconfig, 'base64').toString('utf8') : kubeconfig;
+  const secrets = kubeconfig === text ? [] : [kubeconfig.trim()];
+  for (const match of text.matchAll(/(?:token|client-key-data|password):\s*"?([^"\s]+)"?/g)) secrets.push(match[1] ?? '');
+  return secrets.filter((secret) => secret.length >= 8);
+}
+
+/**
+ * Every step is scanned: no masked value, no bootstrap credential, no JWT and no
+ * private key may appear in stdout (outside the ::add-mask:: commands that
+ * register them), stderr, the job summary, outputs other than `token`, or
+ * exported variables. Returns what leaked where; empty when clean.
+ */
+export function findLeaks(step: Omit<StepResult, 'leaks'>, knownSecrets: readonly string[]): string[] {
+  const places: [string, string][] = [
+    ['stdout', step.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')],
+    ['stderr', step.stderr],
+    ['summary', step.summary],
+    ...Object.entries(step.outputs).filter(([name]) => name !== 'token').map(([name, value]): [string, string] => [`output ${name}`, value]),
+    ...Object.entries(step.exported).map(([name, value]): [string, string] => [`exported ${name}`, value]),
+  ];
+  const secrets = [...new Set([...step.masks, ...knownSecrets])].filter((secret) => secret.length >= 8);
+  const leaks: string[] = [];
+  for (const [place, text] of places) {
+    for (const secret of secrets) if (text.includes(secret)) leaks.push(`${place} contains a secret (${secret.slice(0, 4)}…)`);
+    if (JWT.test(text)) leaks.push(`${place} contains a JWT`);
+    if (/PRIVATE KEY-----/.test(text)) leaks.push(`${place} contains a private key`);
+  }
+  return leaks;
+}
+
 /**
  * One job on a fake runner: its RUNNER_TEMP, workspace and the environment that
  * earlier steps exported. Everything is deleted when the test file ends.
@@ -72,9 +110,14 @@ export class Job {
   readonly workspace: string;
   /** GITHUB_ENV exports accumulate here and reach later steps, as on the runner. */
   readonly env: Record<string, string> = {};
+  /** Credentials the job holds besides its inputs' (e.g. the cluster admin's token): none may appear in any output. */
+  readonly secrets: string[] = [];
+  /** Set false only in the test that proves the leak scan can fail. */
+  failOnLeak = true;
   #steps = 0;
 
-  constructor() {
+  constructor(options: { secrets?: readonly string[] } = {}) {
+    this.secrets.push(...(options.secrets ?? []));
     if (!process.version.startsWith('v24.')) {
       throw new Error(`The action runs on node24; tests must too, but this is Node ${process.version}. Run them through npm (node@24 is a devDependency).`);
     }
@@ -117,6 +160,8 @@ export class Job {
       ...this.env,
       ...Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.toUpperCase()}`, value])),
       ...Object.fromEntries(Object.entries(state).map(([name, value]) => [`STATE_${name}`, value])),
+      // Step debug on, as a user chasing a problem would have it: secrets must stay hidden even then.
+      RUNNER_DEBUG: '1',
       ...env,
     };
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
@@ -130,7 +175,7 @@ export class Job {
     });
     const exported = parseCommandFile(fs.readFileSync(files.GITHUB_ENV, 'utf8'));
     Object.assign(this.env, exported);
-    return {
+    const step = {
       code,
       stdout,
       stderr,
@@ -143,6 +188,9 @@ export class Job {
       notices: commands(stdout, 'notice'),
       masks: commands(stdout, 'add-mask'),
     };
+    const leaks = findLeaks(step, [...this.secrets, ...kubeconfigSecrets(inputs.kubeconfig ?? '')]);
+    if (leaks.length > 0 && this.failOnLeak) throw new Error(`Secrets leaked: ${leaks.join('; ')}`);
+    return { ...step, leaks };
   }
 }
 
