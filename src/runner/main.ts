@@ -5,7 +5,7 @@ import { mintKubeconfig } from '../mint.ts';
 import { Redactor, failureMessage } from '../redact.ts';
 import { readSettings } from '../settings.ts';
 import { actionsLogger } from './logger.ts';
-import { markMainStarted, saveFilePlan, saveRevocation } from './state.ts';
+import { clearFilePlan, markMainStarted, saveFilePlan, saveRevocation } from './state.ts';
 import { summaryRows, writeSummary } from './summary.ts';
 
 /**
@@ -25,7 +25,13 @@ export async function runMain(): Promise<void> {
     );
     const plan = planKubeconfigFile(settings.kubeconfigPath, process.env.RUNNER_TEMP);
     saveFilePlan(plan);
-    writeSecretFile(plan, result.kubeconfig);
+    try {
+      writeSecretFile(plan, result.kubeconfig);
+    } catch (error) {
+      // Nothing of ours is there (the write undoes itself); what is there may be the user's.
+      clearFilePlan();
+      throw error;
+    }
     logger.info(`Wrote the kubeconfig for ${result.serviceAccount} in namespace ${result.namespace} to ${plan.file} (mode 0600).`);
 
     if (settings.exportKubeconfig) core.exportVariable('KUBECONFIG', plan.file);

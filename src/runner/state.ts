@@ -28,6 +28,10 @@ export function saveFilePlan(plan: FilePlan): void {
   core.saveState(KEYS.kubeconfigFile, JSON.stringify(plan));
 }
 
+export function clearFilePlan(): void {
+  core.saveState(KEYS.kubeconfigFile, '');
+}
+
 export function saveRevocation(state: RevocationState): void {
   core.saveState(KEYS.revocation, JSON.stringify(state));
 }
