@@ -116,7 +116,8 @@ export class Job {
   failOnLeak = true;
   #steps = 0;
 
-  constructor(options: { secrets?: readonly string[] } = {}) {
+  /** `outsideTests`: for scripts (the demo), which call dispose() themselves instead of a node:test after() hook. */
+  constructor(options: { secrets?: readonly string[]; outsideTests?: boolean } = {}) {
     this.secrets.push(...(options.secrets ?? []));
     if (!process.version.startsWith('v24.')) {
       throw new Error(`The action runs on node24; tests must too, but this is Node ${process.version}. Run them through npm (node@24 is a devDependency).`);
@@ -126,7 +127,11 @@ export class Job {
     this.workspace = path.join(this.root, 'workspace');
     fs.mkdirSync(this.runnerTemp);
     fs.mkdirSync(this.workspace);
-    after(() => fs.rmSync(this.root, { recursive: true, force: true }));
+    if (!options.outsideTests) after(() => this.dispose());
+  }
+
+  dispose(): void {
+    fs.rmSync(this.root, { recursive: true, force: true });
   }
 
   /** The main step, with `inputs` as the workflow's `with:` and `env` as its `env:`. */
