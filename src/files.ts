@@ -48,7 +48,7 @@ export function writeSecretFile(plan: FilePlan, content: string): void {
     }
     writeExclusive(plan.file, content);
   } catch (error) {
-    for (const directory of created.reverse()) fs.rmSync(directory, { recursive: false, force: true });
+    for (const directory of created.reverse()) fs.rmdirSync(directory);
     if (error instanceof UserFacingError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
     throw new UserFacingError(`Could not write the kubeconfig to ${plan.file} (${code}). Choose a writable kubeconfig-path.`);
