@@ -1,6 +1,7 @@
 // Stand-ins for an API server that misbehaves in ways a real one cannot be made
 // to on cue: an HTTPS server that answers TokenRequest and SelfSubjectReview after
-// a scripted run of failures, and a TCP server that accepts and never answers.
+// a scripted run of failures, a TCP server that accepts and never answers, and a
+// listener that notices a client's first attempt at a port.
 // Each is stopped by an after() hook in the scope that started it.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -186,10 +187,29 @@ export async function startSilentServer(): Promise<{ server: string }> {
   return { server: `https://127.0.0.1:${port}` };
 }
 
-function listen(server: TcpServer, host: string): Promise<number> {
+/**
+ * Listens on 127.0.0.1:port until the first client connects, drops that
+ * connection (the client sees a reset) and stops listening: resolves then. Tells a
+ * test the moment a client made its first attempt at a port where nothing else listens.
+ */
+export async function dropFirstConnection(port: number): Promise<void> {
+  const server = createTcpServer();
+  after(() => new Promise((resolve) => server.close(resolve)));
+  const connected = new Promise<void>((resolve) => {
+    server.once('connection', (socket) => {
+      socket.on('error', () => {});
+      socket.resetAndDestroy();
+      server.close(() => resolve());
+    });
+  });
+  if ((await listen(server, '127.0.0.1', port)) !== port) throw new Error(`could not listen on port ${port}`);
+  await connected;
+}
+
+function listen(server: TcpServer, host: string, port = 0): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, host, () => resolve((server.address() as AddressInfo).port));
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
   });
 }
 
