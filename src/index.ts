@@ -5,3 +5,7 @@ import { runMain } from './runner/main.ts';
 import { runPost } from './runner/post.ts';
 
 await (isPostStep() ? runPost() : runMain());
+// Everything is written (the runner's files synchronously, stdout is a pipe). Exit
+// now rather than wait for sockets of aborted attempts to reach undici's own
+// connect timeout, which would hold the step long after its result is known.
+process.exit();
