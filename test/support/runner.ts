@@ -116,9 +116,16 @@ export class Job {
   failOnLeak = true;
   #steps = 0;
 
-  /** `outsideTests`: for scripts (the demo), which call dispose() themselves instead of a node:test after() hook. */
-  constructor(options: { secrets?: readonly string[]; outsideTests?: boolean } = {}) {
+  readonly #launcher: readonly string[];
+
+  /**
+   * `outsideTests`: for scripts (demo, benchmark), which call dispose() themselves
+   * instead of a node:test after() hook. `launcher` prefixes the node command
+   * (e.g. /usr/bin/time for the benchmark).
+   */
+  constructor(options: { secrets?: readonly string[]; outsideTests?: boolean; launcher?: readonly string[] } = {}) {
     this.secrets.push(...(options.secrets ?? []));
+    this.#launcher = options.launcher ?? [];
     if (!process.version.startsWith('v24.')) {
       throw new Error(`The action runs on node24; tests must too, but this is Node ${process.version}. Run them through npm (node@24 is a devDependency).`);
     }
@@ -170,7 +177,8 @@ export class Job {
       ...env,
     };
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [ENTRY], { cwd: this.workspace, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const [command = process.execPath, ...args] = [...this.#launcher, process.execPath, ENTRY];
+      const child = spawn(command, args, { cwd: this.workspace, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
