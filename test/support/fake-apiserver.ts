@@ -2,7 +2,8 @@
 // to on cue: an HTTPS server that answers TokenRequest and SelfSubjectReview after
 // a scripted run of failures, a TCP server that accepts and never answers, and a
 // listener that notices a client's first attempt at a port.
-// Each is stopped by an after() hook in the scope that started it.
+// Each is stopped by an after() hook in the scope that started it: a test, or the
+// file when started at the top level (in a before() hook it would stop as the hook ends).
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
@@ -37,12 +38,12 @@ export interface FakeApiServer {
   server: string;
   /** base64 PEM of the CA that signed the serving certificate (for 127.0.0.1, localhost, …; not 127.0.0.2). */
   caData: string;
-  /** The bearer token the fake expects of its bootstrap client (it accepts any; tests check it is never echoed). */
+  /** The token in kubeconfig()'s user: a secret for leak checks (the fake accepts any token). */
   bootstrapToken: string;
   requests: SeenRequest[];
   /** Answers the next requests to path with these, in order; after them, the normal answer. */
   script(path: string, answers: FakeAnswer[]): void;
-  /** A bootstrap kubeconfig for this server; `lines` are added to its cluster entry (e.g. tls-server-name). */
+  /** A bootstrap kubeconfig for this server; clusterLines are added to its cluster entry (e.g. `tls-server-name: "localhost"`). */
   kubeconfig(...clusterLines: string[]): string;
 }
 
