@@ -1,15 +1,15 @@
 import os from 'node:os';
 import * as core from '@actions/core';
 import { loadBootstrap } from '../bootstrap.ts';
-import { removeRecordedPaths } from '../files.ts';
+import { removeRecordedPaths, type FilePlan } from '../files.ts';
+import type { Logger } from '../logger.ts';
 import { bootstrapApi, callPolicy } from '../mint.ts';
 import { Redactor, failureMessage } from '../redact.ts';
 import { DEFAULT_RETRY_POLICY } from '../retry.ts';
 import { deleteRevocationSecret } from '../revocation.ts';
-import { readSettings } from '../settings.ts';
+import { readSettings, type Settings } from '../settings.ts';
 import { actionsLogger } from './logger.ts';
 import { loadFilePlan, loadRevocation, type RevocationState } from './state.ts';
-import type { Logger } from '../logger.ts';
 
 /**
  * The post step: deletes exactly what the main step recorded. It never fails
@@ -18,19 +18,21 @@ import type { Logger } from '../logger.ts';
 export async function runPost(): Promise<void> {
   const redactor = new Redactor();
   const logger = actionsLogger(redactor);
+  const plan = loadFilePlan();
+  const revocation = loadRevocation();
+  if (plan === undefined && revocation === undefined) return; // the main step created nothing
   try {
-    const revocation = loadRevocation();
-    if (revocation !== undefined) await revoke(revocation, logger);
-    removeFiles(logger);
+    // The main step's inputs; they were valid then, so they are now.
+    const settings = readSettings((input) => core.getInput(input), process.env.GITHUB_WORKSPACE ?? process.cwd());
+    if (revocation !== undefined) await revoke(revocation, settings, logger);
+    if (plan !== undefined) removeFiles(plan, settings.cleanup, logger);
   } catch (error) {
     logger.warning(`Clean-up did not finish: ${failureMessage(error)}`);
   }
 }
 
-function removeFiles(logger: Logger): void {
-  const plan = loadFilePlan();
-  if (plan === undefined) return;
-  if (core.getInput('cleanup') === 'false') {
+function removeFiles(plan: FilePlan, cleanup: boolean, logger: Logger): void {
+  if (!cleanup) {
     logger.info(`cleanup: false, so ${plan.file} stays.`);
     return;
   }
@@ -41,11 +43,10 @@ function removeFiles(logger: Logger): void {
   }
 }
 
-async function revoke(revocation: RevocationState, logger: Logger): Promise<void> {
+async function revoke(revocation: RevocationState, settings: Settings, logger: Logger): Promise<void> {
   const { namespace, name } = revocation.secret;
   try {
-    // The inputs are the main step's; KUBECONFIG is restored to what it was before this action exported its own.
-    const settings = readSettings((input) => core.getInput(input), process.env.GITHUB_WORKSPACE ?? process.cwd());
+    // KUBECONFIG as it was before the main step exported its own.
     const env = { ...process.env, KUBECONFIG: revocation.ambientKubeconfig };
     const bootstrap = loadBootstrap({
       kubeconfig: settings.bootstrapKubeconfig,

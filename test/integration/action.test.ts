@@ -6,6 +6,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { kubectl, kubectlOk, uniqueName, useCluster, type TestCluster } from '../support/cluster.ts';
 import { TEST_ROLES, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
+import { kubeconfigYaml } from '../cluster/kubeconfig.ts';
 import { Job, listTree, type StepResult } from '../support/runner.ts';
 
 const cluster: TestCluster = await useCluster();
@@ -161,5 +162,69 @@ describe('ambient credentials', () => {
     assert.match(main.stdout, /Bootstrap credentials: KUBECONFIG/);
     assert.notEqual(job.env.KUBECONFIG, ambient);
     assert.equal((await laterStep(job, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout, `system:serviceaccount:${namespace}:reader`);
+  });
+});
+
+describe('bootstrap credentials and the written cluster', () => {
+  it('takes the kubeconfig input as base64 too', async () => {
+    const job = new Job({ secrets: [cluster.userToken('token-minter')] });
+    const main = await job.main({ kubeconfig: Buffer.from(minter).toString('base64'), namespace, 'service-account': 'reader' });
+    assertSucceeded(main);
+    assert.ok(main.masks.includes(Buffer.from(minter).toString('base64')), 'the base64 input is a credential in itself');
+  });
+
+  it('takes a client-certificate identity and masks its key', async () => {
+    const { certData, keyData } = await cluster.issueClientCert('cert-minter');
+    await grantTokenRequest(cluster, 'cert-minter', namespace, ['reader']);
+    const kubeconfig = kubeconfigYaml({ server: cluster.server, caData: cluster.caData, user: 'cert-minter', credentials: { certData, keyData } });
+    const job = new Job();
+    const main = await job.main({ kubeconfig, namespace, 'service-account': 'reader' });
+    assertSucceeded(main);
+    assert.ok(main.masks.includes(keyData));
+  });
+
+  it('writes the overrides into the kubeconfig, and kubectl honours them', async () => {
+    const job = new Job();
+    const viaLocalhost = cluster.server.replace('127.0.0.1', 'localhost');
+    const main = await job.main({
+      kubeconfig: minter,
+      namespace,
+      'service-account': 'reader',
+      server: viaLocalhost,
+      'tls-server-name': 'kubernetes.default.svc',
+      'context-name': 'ci-reader',
+      'export-kubeconfig': 'false',
+    });
+    assertSucceeded(main);
+    assert.equal(main.exported.KUBECONFIG, undefined, 'export-kubeconfig: false exports nothing');
+    assert.equal(main.outputs.context, 'ci-reader');
+    const file = main.outputs['kubeconfig-path'] ?? '';
+    const view = await kubectlOk({ kubectl: cluster.kubectl, adminKubeconfigPath: file }, ['config', 'view', '--minify', '-o', 'json']);
+    const config = JSON.parse(view) as { 'current-context': string; clusters: { cluster: { server: string; 'tls-server-name': string } }[] };
+    assert.equal(config['current-context'], 'ci-reader');
+    assert.equal(config.clusters[0]?.cluster.server, viaLocalhost);
+    assert.equal(config.clusters[0]?.cluster['tls-server-name'], 'kubernetes.default.svc');
+    const whoami = await kubectl({ kubectl: cluster.kubectl, adminKubeconfigPath: file }, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    assert.equal(whoami.stdout, `system:serviceaccount:${namespace}:reader`);
+  });
+
+  it('writes to kubeconfig-path inside the workspace, creating 0700 folders, and removes only those', async () => {
+    const job = new Job();
+    const inputs = { kubeconfig: minter, namespace, 'service-account': 'reader', 'kubeconfig-path': '.kube/ci/config' };
+    const main = await job.main(inputs);
+    assertSucceeded(main);
+    assert.equal(main.outputs['kubeconfig-path'], path.join(job.workspace, '.kube/ci/config'));
+    assert.equal(fs.statSync(path.join(job.workspace, '.kube')).mode & 0o777, 0o700);
+    await job.post(main, inputs);
+    assert.deepEqual(listTree(job.workspace), []);
+  });
+
+  it('keeps the file with cleanup: false', async () => {
+    const job = new Job();
+    const inputs = { kubeconfig: minter, namespace, 'service-account': 'reader', cleanup: 'false' };
+    const main = await job.main(inputs);
+    const post = await job.post(main, inputs);
+    assert.match(post.stdout, /cleanup: false, so .* stays/);
+    assert.ok(fs.existsSync(main.outputs['kubeconfig-path'] ?? ''));
   });
 });
