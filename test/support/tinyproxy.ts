@@ -54,7 +54,7 @@ export async function startTinyproxy({ connectPorts }: { connectPorts: readonly 
     try {
       service = startService('tinyproxy', 'tinyproxy', ['-d', '-c', configFile], join(dir, 'tinyproxy.out'), false);
     } catch (error) {
-      throw new Error(`${(error as Error).message}: is it installed? test/support/install-deps.sh installs it`);
+      throw new Error(`${(error as Error).message}: is it installed? test/support/install-deps.sh installs it`, { cause: error });
     }
     const problem = await whenAccepting(service, logFile);
     if (problem === undefined) {
