@@ -10,7 +10,7 @@ import {
   type ObservableMiddleware,
 } from '@kubernetes/client-node';
 import { UserFacingError } from './errors.ts';
-import { describeKubeError, classifyTransient, type CallContext } from './kube-errors.ts';
+import { describeKubeError, transienceOfOneCall, type CallContext } from './kube-errors.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 
 /** The narrow set of Kubernetes calls this action makes; everything else talks to this. */
@@ -66,7 +66,7 @@ export interface CallPolicy {
 }
 
 /** Who is calling and where, for messages: see CallContext. */
-export type ClientIdentity = Pick<CallContext, 'server' | 'credentials' | 'trust'>;
+export type ClientIdentity = Pick<CallContext, 'server' | 'credentials' | 'trust' | 'proxy'>;
 
 const WARNING_TEXT = /\d{3} \S+ "((?:[^"\\]|\\.)*)"/g;
 
@@ -112,7 +112,7 @@ export function createClusterApi(kubeConfig: KubeConfig, identity: ClientIdentit
     };
     try {
       return await withRetry(operation, policy.retry, {
-        classify: classifyTransient,
+        classify: transienceOfOneCall(),
         signal: policy.deadline,
         onRetry: (attempt, maxAttempts, delayMs, reason) =>
           policy.onRetry(`Could not ${context.action} (${reason}); attempt ${attempt} of ${maxAttempts} in ${(delayMs / 1000).toFixed(1)}s.`),

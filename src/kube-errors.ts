@@ -1,6 +1,7 @@
 import { ApiException } from '@kubernetes/client-node';
 import { formatDuration } from './duration.ts';
 import { KubeCallError, UserFacingError, isUserFacing } from './errors.ts';
+import type { Proxy } from './proxy.ts';
 import { RetriesExhausted, type Transience } from './retry.ts';
 
 /** What a call was for, so its failure can say what to fix. */
@@ -12,6 +13,8 @@ export interface CallContext {
   readonly credentials: string;
   /** Which CA the client trusted, for TLS failures. */
   readonly trust: string;
+  /** The proxy the calls went through, and where it was asked for. */
+  readonly proxy: Proxy | undefined;
   /** The RBAC rule the caller needs, as YAML flow, and where: shown on 403. */
   readonly requiredRule?: { readonly rule: string; readonly namespace: string | undefined };
   /** What a 404 means here and which input fixes it. */
@@ -100,6 +103,28 @@ export function classifyTransient(error: unknown): Transience | undefined {
 }
 
 /**
+ * classifyTransient for the attempts of one call, plus one case that needs
+ * memory: kube-apiserver answers 403 for a moment after it starts (its RBAC
+ * cache is still empty), so a 403 right after the server was unreachable earns
+ * one more try. A 403 otherwise is final.
+ */
+export function transienceOfOneCall(): (error: unknown) => Transience | undefined {
+  let justReconnected = false;
+  return (error) => {
+    const transience = classifyTransient(error);
+    if (transience !== undefined) {
+      justReconnected = !(error instanceof ApiException);
+      return transience;
+    }
+    if (justReconnected && error instanceof ApiException && error.code === 403) {
+      justReconnected = false;
+      return { reason: 'HTTP 403 from an API server that was just unreachable', retryAfterMs: undefined };
+    }
+    return undefined;
+  };
+}
+
+/**
  * The one place that turns client-node, undici and Kubernetes Status failures
  * into a message a user can act on. Never includes ApiException.message (it
  * embeds response headers and body) nor a stack.
@@ -126,7 +151,8 @@ function shortCause(error: unknown, context: CallContext): string {
   }
   if (isTimeout(error)) return `${context.server} did not answer within ${formatDuration(context.requestTimeoutSeconds)} (request-timeout)`;
   const cause = networkCause(error);
-  if (cause !== undefined) return `${cause.message} [${cause.code}]`;
+  // Node appends advice for its own command line ("; if the root CA is installed locally, try running Node.js with --use-system-ca"): not for an action's user.
+  if (cause !== undefined) return `${cause.message.split('; ')[0]} [${cause.code}]`;
   // Errors of our own making or client-node's configuration checks; never a response body.
   return error instanceof Error ? error.message.split('\n')[0] ?? 'unknown error' : 'unknown error';
 }
@@ -135,7 +161,12 @@ function transportAdvice(error: unknown, context: CallContext): string {
   if (isTimeout(error)) {
     return `The server at ${context.server} accepted the connection but did not answer in time. Check its health, or raise request-timeout.`;
   }
-  const code = networkCause(error)?.code ?? '';
+  const cause = networkCause(error);
+  const code = cause?.code ?? '';
+  const proxy = context.proxy;
+  if (proxy !== undefined && /^Proxy response \(\d+\)/.test(cause?.message ?? '')) {
+    return `The proxy ${proxy.url} (from ${proxy.source}) refused to tunnel to ${context.server}. Check that it allows CONNECT to that host and port, or bypass it with NO_PROXY.`;
+  }
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     return `The API server's certificate does not name the host in ${context.server}. Use a server URL whose host the certificate names, or set tls-server-name to a name it does.`;
   }
@@ -144,6 +175,9 @@ function transportAdvice(error: unknown, context: CallContext): string {
   }
   if (code === 'ENOTFOUND') return `The host in ${context.server} does not resolve from this runner. Check the server URL.`;
   if (code in TRANSIENT_NETWORK) {
+    if (proxy !== undefined) {
+      return `The API server at ${context.server} is not reachable through the proxy ${proxy.url} (from ${proxy.source}). Check that the proxy is up and reaches the cluster, or bypass it with NO_PROXY.`;
+    }
     return `The API server at ${context.server} is not reachable from this runner. Check the server URL, that the cluster is up, and any firewall or proxy (HTTPS_PROXY, proxy-url).`;
   }
   return `Check the server URL ${context.server} and the bootstrap kubeconfig.`;

@@ -5,7 +5,7 @@ import { UserFacingError } from './errors.ts';
 import { renderKubeconfig, targetCluster, type TargetCluster } from './kubeconfig.ts';
 import type { Logger } from './logger.ts';
 import { provision } from './provision.ts';
-import { proxyFromEnvironment } from './proxy.ts';
+import { chooseProxy, type Proxy } from './proxy.ts';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './retry.ts';
 import {
   checkRevocationAllowed,
@@ -55,9 +55,10 @@ export function describeTrust(cluster: { certificateAuthorityData: string | unde
 }
 
 /** A copy of the kubeconfig whose current cluster goes through the proxy. */
-function withProxy(kubeConfig: KubeConfig, proxyUrl: string | undefined): KubeConfig {
+function withProxy(kubeConfig: KubeConfig, proxy: Proxy | undefined): KubeConfig {
   const current = kubeConfig.getCurrentCluster();
-  if (proxyUrl === undefined || current === null || current.proxyUrl) return kubeConfig;
+  const proxyUrl = proxy?.url;
+  if (proxyUrl === undefined || current === null || current.proxyUrl === proxyUrl) return kubeConfig;
   const proxied = new KubeConfig();
   proxied.loadFromOptions({
     clusters: kubeConfig.getClusters().map((cluster) => (cluster.name === current.name ? { ...cluster, proxyUrl } : cluster)),
@@ -82,13 +83,17 @@ export function callPolicy(settings: Settings, deadline: AbortSignal, logger: Lo
 
 /** The bootstrap identity's client, through the proxy the environment or inputs ask for. */
 export function bootstrapApi(bootstrap: Bootstrap, settings: Settings, environment: MintEnvironment, policy: CallPolicy): ClusterApi {
-  const proxy = settings.cluster.proxyUrl ?? proxyFromEnvironment(bootstrap.cluster.server, environment.env);
+  const configured = bootstrap.cluster.proxyUrl
+    ? { url: bootstrap.cluster.proxyUrl, source: `proxy-url in ${bootstrap.source}` }
+    : { url: settings.cluster.proxyUrl, source: 'the proxy-url input' };
+  const proxy = chooseProxy(bootstrap.cluster.server, configured, environment.env);
   return createClusterApi(
     withProxy(bootstrap.kubeConfig, proxy),
     {
       server: bootstrap.cluster.server,
       credentials: `the credentials from ${bootstrap.source}`,
       trust: describeTrust(bootstrap.cluster, bootstrap.source),
+      proxy,
     },
     policy,
   );
@@ -157,9 +162,10 @@ export async function mintKubeconfig(settings: Settings, environment: MintEnviro
 function mintedTokenApi(kubeconfig: string, cluster: TargetCluster, source: string, environment: MintEnvironment, policy: CallPolicy): ClusterApi {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromString(kubeconfig);
+  const proxy = chooseProxy(cluster.server, { url: cluster.proxyUrl, source: 'proxy-url' }, environment.env);
   return createClusterApi(
-    withProxy(kubeConfig, proxyFromEnvironment(cluster.server, environment.env)),
-    { server: cluster.server, credentials: 'the new token', trust: describeTrust(cluster, source) },
+    withProxy(kubeConfig, proxy),
+    { server: cluster.server, credentials: 'the new token', trust: describeTrust(cluster, source), proxy },
     policy,
   );
 }

@@ -3,12 +3,26 @@
  * so map the environment the way curl and kubectl (Go's net/http) read it.
  */
 export function proxyFromEnvironment(server: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
+  return chooseProxy(server, undefined, env)?.url;
+}
+
+/** A proxy and where it was asked for, so messages can name both. */
+export interface Proxy {
+  readonly url: string;
+  readonly source: string;
+}
+
+/**
+ * The proxy for calls to `server`: a proxy-url the kubeconfig already has wins,
+ * then the proxy-url input, then the environment.
+ */
+export function chooseProxy(server: string, configured: { readonly url: string | undefined; readonly source: string } | undefined, env: Readonly<Record<string, string | undefined>>): Proxy | undefined {
+  if (configured?.url) return { url: configured.url, source: configured.source };
   const url = new URL(server);
-  const proxy = url.protocol === 'https:'
-    ? env.HTTPS_PROXY ?? env.https_proxy ?? env.HTTP_PROXY ?? env.http_proxy
-    : env.HTTP_PROXY ?? env.http_proxy;
-  if (!proxy) return undefined;
-  return bypassesProxy(url, env.NO_PROXY ?? env.no_proxy ?? '') ? undefined : proxy;
+  const names = url.protocol === 'https:' ? ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'] : ['HTTP_PROXY', 'http_proxy'];
+  const name = names.find((candidate) => env[candidate]);
+  if (name === undefined || bypassesProxy(url, env.NO_PROXY ?? env.no_proxy ?? '')) return undefined;
+  return { url: env[name] ?? '', source: name };
 }
 
 function bypassesProxy(url: URL, noProxy: string): boolean {

@@ -61,8 +61,9 @@ export async function withRetry<T>(operation: () => Promise<T>, policy: RetryPol
       return await operation();
     } catch (error) {
       const transience = hooks.classify(error);
-      if (transience === undefined || hooks.signal.aborted) throw error;
-      if (attempt >= policy.maxAttempts) throw new RetriesExhausted(attempt, error);
+      if (transience === undefined) throw error;
+      // Out of attempts, or the deadline cut this one short: either way, say how many were made.
+      if (hooks.signal.aborted || attempt >= policy.maxAttempts) throw new RetriesExhausted(attempt, error);
       const delayMs = backoffDelay(attempt, policy, transience, random);
       hooks.onRetry(attempt + 1, policy.maxAttempts, delayMs, transience.reason);
       const waited = await sleep(delayMs, hooks.signal);

@@ -76,14 +76,12 @@ describe('the proxy-url input', () => {
 });
 
 describe('a proxy that fails', () => {
-  it('fails as unreachable, pointing at proxies, when nothing listens at HTTPS_PROXY', { timeout: 60_000 }, async () => {
-    // The message blames the API server and shows the proxy's address only as the
-    // refused socket; it does not say that the proxy is what refused.
+  it('fails naming the proxy and where it came from when nothing listens at HTTPS_PROXY', { timeout: 60_000 }, async () => {
     const [closedPort = 0] = await freePorts(1);
     const run = await runMainAndPost({ ...inputs, timeout: '20s' }, { HTTPS_PROXY: `http://127.0.0.1:${closedPort}` });
     assertFailedWith(run, new RegExp(
       `^Could not request a token for ServiceAccount "deployer" in namespace "${namespace}": connect ECONNREFUSED 127\\.0\\.0\\.1:${closedPort} \\[ECONNREFUSED\\] \\(after 6 attempts\\)\\. ` +
-        `The API server at ${escapeRegExp(cluster.server)} is not reachable from this runner\\. .*proxy \\(HTTPS_PROXY, proxy-url\\)`,
+        `The API server at ${escapeRegExp(cluster.server)} is not reachable through the proxy http://127\\.0\\.0\\.1:${closedPort} \\(from HTTPS_PROXY\\)\\. .*NO_PROXY\\.$`,
     ), [cluster.userToken('token-minter')]);
   });
 
@@ -91,10 +89,9 @@ describe('a proxy that fails', () => {
     const [otherPort = 0] = await freePorts(1);
     const proxy = await startTinyproxy({ connectPorts: [otherPort] });
     const run = await runMainAndPost({ ...inputs, timeout: '20s' }, { HTTPS_PROXY: proxy.url });
-    // undici's words; the advice after them ("Check the server URL … and the
-    // bootstrap kubeconfig") does not mention the proxy.
     assertFailedWith(run, new RegExp(
-      `^Could not request a token for ServiceAccount "deployer" in namespace "${namespace}": Proxy response \\(403\\) !== 200 when HTTP Tunneling \\[UND_ERR_ABORTED\\]\\.`,
+      `^Could not request a token for ServiceAccount "deployer" in namespace "${namespace}": Proxy response \\(403\\) !== 200 when HTTP Tunneling \\[UND_ERR_ABORTED\\]\\. ` +
+        `The proxy ${escapeRegExp(proxy.url)} \\(from HTTPS_PROXY\\) refused to tunnel to ${escapeRegExp(cluster.server)}\\.`,
     ), [cluster.userToken('token-minter')]);
     assert.deepEqual(await proxy.connects(), [apiServer], 'one CONNECT, refused, not retried');
     assert.deepEqual(run.main.notices, []);

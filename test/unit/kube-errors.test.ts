@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ApiException } from '@kubernetes/client-node';
-import { classifyTransient, describeKubeError, type CallContext } from '../../src/kube-errors.ts';
+import { classifyTransient, describeKubeError, transienceOfOneCall, type CallContext } from '../../src/kube-errors.ts';
 import { RetriesExhausted } from '../../src/retry.ts';
 
 const context: CallContext = {
@@ -11,6 +11,7 @@ const context: CallContext = {
   server: 'https://10.0.0.1:6443',
   credentials: 'the credentials from the kubeconfig input',
   trust: 'the certificate-authority-data from the kubeconfig input',
+  proxy: undefined,
   requiredRule: { rule: '{apiGroups: [""], resources: ["serviceaccounts/token"], verbs: ["create"], resourceNames: ["ci"]}', namespace: 'dev' },
   notFound: 'Create it, or set create-service-account: true.',
   invalidHint: 'Check expiration.',
@@ -38,7 +39,7 @@ describe('describeKubeError', () => {
     ['422 with the hint', apiError(422, 'may not specify a duration less than 10 minutes'), /refused the request \(422\): may not specify.*Check expiration\.$/],
     ['503 after retries', new RetriesExhausted(6, apiError(503, 'unavailable')), /answered HTTP 503: unavailable \(after 6 attempts\)\. It may be overloaded/],
     ['connection refused', fetchFailed('ECONNREFUSED', 'connect ECONNREFUSED 10.0.0.1:6443'), /connect ECONNREFUSED 10\.0\.0\.1:6443 \[ECONNREFUSED\]\. The API server at https:\/\/10\.0\.0\.1:6443 is not reachable/],
-    ['unknown CA', fetchFailed('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain'), /TLS verification failed while trusting the certificate-authority-data from the kubeconfig input/],
+    ['unknown CA', fetchFailed('SELF_SIGNED_CERT_IN_CHAIN', 'self-signed certificate in certificate chain; if the root CA is installed locally, try running Node.js with --use-system-ca'), /certificate chain \[SELF_SIGNED_CERT_IN_CHAIN\]\. TLS verification failed while trusting the certificate-authority-data from the kubeconfig input/],
     ['wrong host name', fetchFailed('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames"), /does not name the host.*set tls-server-name/],
     ['DNS', fetchFailed('ENOTFOUND', 'getaddrinfo ENOTFOUND nowhere'), /does not resolve from this runner/],
     ['request timeout', new DOMException('The operation was aborted due to timeout', 'TimeoutError'), /did not answer within 30s \(request-timeout\)/],
@@ -51,9 +52,30 @@ describe('describeKubeError', () => {
     });
   }
 
+  it('never passes on Node\'s advice about its own command line', () => {
+    const message = describeKubeError(fetchFailed('UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'unable to verify the first certificate; if the root CA is installed locally, try running Node.js with --use-system-ca'), context, live).message;
+    assert.doesNotMatch(message, /use-system-ca/);
+  });
+
+  it('names the proxy when the calls went through one', () => {
+    const proxied = { ...context, proxy: { url: 'http://proxy.internal:3128', source: 'HTTPS_PROXY' } };
+    assert.match(describeKubeError(fetchFailed('ECONNREFUSED', 'connect ECONNREFUSED 10.1.1.1:3128'), proxied, live).message, /not reachable through the proxy http:\/\/proxy\.internal:3128 \(from HTTPS_PROXY\)\..*NO_PROXY/);
+    assert.match(describeKubeError(fetchFailed('UND_ERR_ABORTED', 'Proxy response (403) !== 200 when HTTP Tunneling'), proxied, live).message, /The proxy http:\/\/proxy\.internal:3128 \(from HTTPS_PROXY\) refused to tunnel to https:\/\/10\.0\.0\.1:6443/);
+  });
+
   it('blames the step deadline once it has passed', () => {
     const message = describeKubeError(new RetriesExhausted(3, fetchFailed('ECONNREFUSED', 'refused')), context, AbortSignal.abort()).message;
     assert.match(message, /the step ran out of time \(timeout: 2m\) \(after 3 attempts\); last problem: refused \[ECONNREFUSED\]/);
+  });
+});
+
+describe('transienceOfOneCall', () => {
+  it('retries one 403 right after the server was unreachable (a restarting kube-apiserver), and no more', () => {
+    const classify = transienceOfOneCall();
+    assert.equal(classify(apiError(403, 'x')), undefined, 'a 403 out of the blue is final');
+    assert.equal(classify(fetchFailed('ECONNREFUSED', 'refused'))?.reason, 'connection refused');
+    assert.match(classify(apiError(403, 'x'))?.reason ?? '', /403 from an API server that was just unreachable/);
+    assert.equal(classify(apiError(403, 'x')), undefined, 'the second 403 is real');
   });
 });
 
