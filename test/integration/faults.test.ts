@@ -149,6 +149,15 @@ describe('scripted answers from a fake API server', () => {
     assert.equal(retryNotices(run.main).length, 1);
   });
 
+  it('explains with a notice, not a failure, an API server without SelfSubjectReview (before 1.28)', { timeout: 30_000 }, async () => {
+    const server = await startFakeApiServer();
+    server.script(SELF_SUBJECT_REVIEWS, [{ status: 404, message: 'the server could not find the requested resource' }]);
+    const run = await runMainAndPost(inputs(server));
+    assertSucceeded(run);
+    assert.equal(run.main.outputs.username, '');
+    assert.deepEqual(run.main.notices, ['Not verified: this API server has no SelfSubjectReview API (authentication.k8s.io/v1, Kubernetes 1.28+). Set verify: false to skip this check.']);
+  });
+
   it('retries the SelfSubjectReview too', { timeout: 30_000 }, async () => {
     const server = await startFakeApiServer();
     server.script(SELF_SUBJECT_REVIEWS, [{ status: 503 }]);
