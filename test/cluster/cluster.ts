@@ -34,7 +34,7 @@ export interface ClusterOptions {
   /** Where progress lines go; default stderr. */
   progress?: Progress;
   /** Folder with the three binaries; by default ensureBinaries() finds or builds them. */
-  binDir?: string;
+  binDir?: string | undefined;
   /** Let the servers outlive this process (own process group, not waited for); for `npm run cluster:up`. */
   detached?: boolean;
   /** Aborting a start in progress kills what it started. */
@@ -187,7 +187,7 @@ async function clearPreviousState(dir: string, progress: Progress): Promise<void
 /** Starts etcd, then kube-apiserver, on fresh ports; kills both unless the API server becomes ready. */
 async function launch(setup: Setup): Promise<ClusterInfo> {
   const { dir, binDir, pki, detached = false, signal } = setup;
-  const [etcdPort, etcdPeerPort, apiPort] = await freePorts(3);
+  const [etcdPort = 0, etcdPeerPort = 0, apiPort = 0] = await freePorts(3);
   const server = `https://127.0.0.1:${apiPort}`;
   const started: Service[] = [];
   try {
@@ -297,7 +297,9 @@ async function waitUntil(services: Service[], ready: () => Promise<boolean>, sig
     }
     if (await ready()) return;
     if (Date.now() > deadline) {
-      throw await serviceError(services[services.length - 1], `was not ready within ${READY_WITHIN_MS / 1000}s`);
+      const last = services.at(-1);
+      if (last === undefined) throw new Error(`nothing was started, and nothing was ready within ${READY_WITHIN_MS / 1000}s`);
+      throw await serviceError(last, `was not ready within ${READY_WITHIN_MS / 1000}s`);
     }
     await sleep(200, undefined, { signal });
   }
