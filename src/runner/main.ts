@@ -1,5 +1,6 @@
 import os from 'node:os';
 import * as core from '@actions/core';
+import { exportsFor, withAmbientKubeconfig } from '../ambient.ts';
 import { planKubeconfigFile, writeSecretFile } from '../files.ts';
 import { mintKubeconfig } from '../mint.ts';
 import { Redactor, failureMessage } from '../redact.ts';
@@ -20,7 +21,7 @@ export async function runMain(): Promise<void> {
     const settings = readSettings((name) => core.getInput(name), process.env.GITHUB_WORKSPACE ?? process.cwd());
     const result = await mintKubeconfig(
       settings,
-      { env: process.env, homeDirectory: os.homedir() },
+      { env: withAmbientKubeconfig(process.env), homeDirectory: os.homedir() },
       { logger, recordRevocationSecret: (secret, ambientKubeconfig) => saveRevocation({ secret, ambientKubeconfig }) },
     );
     const plan = planKubeconfigFile(settings.kubeconfigPath, process.env.RUNNER_TEMP);
@@ -34,7 +35,9 @@ export async function runMain(): Promise<void> {
     }
     logger.info(`Wrote the kubeconfig for ${result.serviceAccount} in namespace ${result.namespace} to ${plan.file} (mode 0600).`);
 
-    if (settings.exportKubeconfig) core.exportVariable('KUBECONFIG', plan.file);
+    if (settings.exportKubeconfig) {
+      for (const [name, value] of Object.entries(exportsFor(plan.file, process.env))) core.exportVariable(name, value);
+    }
     core.setOutput('kubeconfig-path', plan.file);
     core.setOutput('context', result.contextName);
     core.setOutput('expiration-timestamp', result.expirationTimestamp.toISOString());

@@ -152,6 +152,20 @@ describe('token lifetime', () => {
 });
 
 describe('ambient credentials', () => {
+  it('lets a second invocation mint with the ambient credentials, not with the first one\'s exported token', async () => {
+    const job = new Job();
+    const ambient = path.join(job.root, 'ambient.kubeconfig');
+    fs.writeFileSync(ambient, minter, { mode: 0o600 });
+    job.env.KUBECONFIG = ambient;
+    const first = await job.main({ namespace, 'service-account': 'reader', 'revoke-on-exit': 'false' });
+    assertSucceeded(first);
+    const second = await job.main({ namespace, 'service-account': 'deployer' });
+    assertSucceeded(second);
+    assert.match(second.stdout, new RegExp(`Bootstrap credentials: KUBECONFIG \\(${ambient.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+    assert.equal((await laterStep(job, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'])).stdout, `system:serviceaccount:${namespace}:deployer`);
+  });
+
+
   it('uses KUBECONFIG from an earlier step when no kubeconfig input is given', async () => {
     const job = new Job();
     const ambient = path.join(job.root, 'ambient.kubeconfig');
