@@ -1,10 +1,6 @@
-/**
- * client-node honours only a cluster's proxy-url, never HTTPS_PROXY/NO_PROXY,
- * so map the environment the way curl and kubectl (Go's net/http) read it.
- */
-export function proxyFromEnvironment(server: string, env: Readonly<Record<string, string | undefined>>): string | undefined {
-  return chooseProxy(server, undefined, env)?.url;
-}
+// client-node honours only a cluster's proxy-url, never HTTPS_PROXY/NO_PROXY, so
+// the action maps the environment itself, reading NO_PROXY as curl does (unlike
+// Go's clients, loopback is proxied unless NO_PROXY lists it).
 
 /** A proxy and where it was asked for, so messages can name both. */
 export interface Proxy {

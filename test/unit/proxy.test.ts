@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { proxyFromEnvironment } from '../../src/proxy.ts';
+import { chooseProxy } from '../../src/proxy.ts';
+
+const proxyFromEnvironment = (server: string, env: Record<string, string>) => chooseProxy(server, undefined, env)?.url;
 
 const proxy = 'http://proxy.internal:3128';
 
-describe('proxyFromEnvironment', () => {
+describe('chooseProxy', () => {
+  it('prefers a configured proxy-url to the environment, and names where each came from', () => {
+    assert.deepEqual(chooseProxy('https://k', { url: 'http://p:1', source: 'the proxy-url input' }, { HTTPS_PROXY: proxy }), { url: 'http://p:1', source: 'the proxy-url input' });
+    assert.deepEqual(chooseProxy('https://k', { url: undefined, source: 'x' }, { https_proxy: proxy }), { url: proxy, source: 'https_proxy' });
+  });
+
   it('uses HTTPS_PROXY for https servers, in either case, falling back to HTTP_PROXY', () => {
     assert.equal(proxyFromEnvironment('https://k8s.example.com', { HTTPS_PROXY: proxy }), proxy);
     assert.equal(proxyFromEnvironment('https://k8s.example.com', { https_proxy: proxy }), proxy);
