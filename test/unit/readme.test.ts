@@ -43,3 +43,10 @@ describe('README matches action.yml', () => {
     assert.deepEqual(rows.map((row) => [row[0], row[1]]), Object.entries(action.outputs).map(([name, output]) => [`\`${name}\``, output.description]));
   });
 });
+
+describe('action.yml fits the Marketplace', () => {
+  it('has a description of at most 125 characters', () => {
+    const { description } = yaml.load(fs.readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as { description: string };
+    assert.ok(description.length <= 125, `${description.length} characters`);
+  });
+});
