@@ -8,8 +8,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { createPki } from '../cluster/pki.ts';
 import { kubeconfigYaml } from '../cluster/kubeconfig.ts';
-import { kubectlOk, uniqueName, useCluster, type TestCluster } from '../support/cluster.ts';
-import { TEST_ROLES, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
+import { uniqueName, useCluster, type TestCluster } from '../support/cluster.ts';
+import { TEST_ROLES, apply, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
 import { Job, listTree } from '../support/runner.ts';
 
 const cluster: TestCluster = await useCluster();
@@ -22,7 +22,7 @@ const admin = userKubeconfig(cluster, 'admin');
 const otherPki = await createPki(fs.mkdtempSync(path.join(os.tmpdir(), 'sa-kubeconfig-other-ca-')));
 const otherCa = Buffer.from(fs.readFileSync(otherPki.caFile)).toString('base64');
 const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'not-deployers', namespace }, spec: { serviceAccountName: 'other', containers: [{ name: 'c', image: 'example.invalid/none' }] } };
-await kubectlOk(cluster, ['apply', '-f', '-'], { input: JSON.stringify(pod) });
+await apply(cluster, [JSON.stringify(pod)]);
 
 const FAKE_SECRET = 'sup3r-secret-bootstrap-token-value';
 const withToken = (token: string) => kubeconfigYaml({ server: cluster.server, caData: cluster.caData, user: 'someone', credentials: { token } });

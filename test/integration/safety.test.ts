@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { kubectl, kubectlOk, uniqueName, useCluster, type TestCluster } from '../support/cluster.ts';
-import { TEST_ROLES, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
+import { TEST_ROLES, apply, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
 import { Job, listTree, type StepResult } from '../support/runner.ts';
 
 const cluster: TestCluster = await useCluster();
@@ -110,7 +110,7 @@ describe('bound-object', () => {
 
   it('binds the token to a Pod that runs as the ServiceAccount', async () => {
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'runner-pod', namespace }, spec: { serviceAccountName: 'reader', containers: [{ name: 'c', image: 'example.invalid/none' }] } };
-    await kubectlOk(cluster, ['apply', '-f', '-'], { input: JSON.stringify(pod) });
+    await apply(cluster, [JSON.stringify(pod)]);
     const job = newJob();
     const main = await job.main({ kubeconfig: admin, namespace, 'service-account': 'reader', 'bound-object': 'Pod/runner-pod' });
     assertSucceeded(main);

@@ -4,6 +4,15 @@ import type { TestCluster } from './cluster.ts';
 import { kubectlOk } from './cluster.ts';
 
 /**
+ * Creates or updates objects. Server-side apply, because test files run
+ * concurrently against one cluster: a client-side apply of the same object from
+ * two of them races (both see it missing, one create fails with AlreadyExists).
+ */
+export async function apply(cluster: TestCluster, documents: readonly string[]): Promise<void> {
+  await kubectlOk(cluster, ['apply', '--server-side', '--force-conflicts', '--field-manager=sa-kubeconfig-tests', '-f', '-'], { input: documents.join('\n---\n') });
+}
+
+/**
  * ClusterRoles with explicit rules. The built-in edit and view are aggregated by
  * kube-controller-manager, which the test cluster does not run, so they are empty here.
  */
@@ -15,7 +24,7 @@ export async function createTestClusterRoles(cluster: TestCluster): Promise<void
     { name: TEST_ROLES.viewer, rules: [{ apiGroups: [''], resources: ['pods', 'configmaps'], verbs: ['get', 'list', 'watch'] }] },
   ];
   const documents = roles.map((role) => JSON.stringify({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: role.name }, rules: role.rules }));
-  await kubectlOk(cluster, ['apply', '-f', '-'], { input: documents.join('\n---\n') });
+  await apply(cluster, documents);
 }
 
 /** A namespace with ServiceAccounts; each may be bound to a ClusterRole (view, edit, …) there. */
@@ -31,7 +40,7 @@ export async function createNamespaceWithAccounts(cluster: TestCluster, namespac
       );
     }
   }
-  await kubectlOk(cluster, ['apply', '-f', '-'], { input: documents.join('\n---\n') });
+  await apply(cluster, documents);
 }
 
 /** Grants a user exactly the documented minimal rule: create serviceaccounts/token for the named accounts. */
@@ -50,7 +59,7 @@ export async function grantTokenRequest(cluster: TestCluster, user: string, name
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
   };
-  await kubectlOk(cluster, ['apply', '-f', '-'], { input: `${JSON.stringify(role)}\n---\n${JSON.stringify(binding)}` });
+  await apply(cluster, [JSON.stringify(role), JSON.stringify(binding)]);
 }
 
 /** A kubeconfig for one of the cluster's static-token users. */
