@@ -1,4 +1,5 @@
 import type { ClusterApi } from './cluster-api.ts';
+import { KubeCallError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
 export interface ProvisionRequest {
@@ -6,6 +7,13 @@ export interface ProvisionRequest {
   readonly serviceAccount: string;
   readonly createServiceAccount: boolean;
   readonly clusterRole: string | undefined;
+}
+
+function ensureServiceAccount(api: ClusterApi, namespace: string, serviceAccount: string): Promise<boolean> {
+  return api.ensureServiceAccount(namespace, serviceAccount, {
+    action: `create ServiceAccount "${serviceAccount}" in namespace "${namespace}"`,
+    requiredRule: { rule: '{apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create"]}', namespace },
+  });
 }
 
 /** The RoleBinding's name: one per ServiceAccount and ClusterRole, so reruns find their own. */
@@ -22,15 +30,20 @@ export function roleBindingName(serviceAccount: string, clusterRole: string): st
 export async function provision(api: ClusterApi, request: ProvisionRequest, logger: Logger): Promise<void> {
   const { namespace, serviceAccount } = request;
   if (request.createServiceAccount) {
-    const namespaceCreated = await api.ensureNamespace(namespace, {
-      action: `create namespace "${namespace}"`,
-      requiredRule: { rule: '{apiGroups: [""], resources: ["namespaces"], verbs: ["create"]} (a ClusterRole)', namespace: undefined },
-    });
-    logger.info(namespaceCreated ? `Created namespace ${namespace}.` : `Namespace ${namespace} exists.`);
-    const accountCreated = await api.ensureServiceAccount(namespace, serviceAccount, {
-      action: `create ServiceAccount "${serviceAccount}" in namespace "${namespace}"`,
-      requiredRule: { rule: '{apiGroups: [""], resources: ["serviceaccounts"], verbs: ["create"]}', namespace },
-    });
+    // The ServiceAccount first: when the namespace exists (the usual case), the
+    // bootstrap identity needs no cluster-wide right to create namespaces.
+    let accountCreated: boolean;
+    try {
+      accountCreated = await ensureServiceAccount(api, namespace, serviceAccount);
+    } catch (error) {
+      if (!(error instanceof KubeCallError && error.httpStatus === 404)) throw error;
+      const namespaceCreated = await api.ensureNamespace(namespace, {
+        action: `create namespace "${namespace}"`,
+        requiredRule: { rule: '{apiGroups: [""], resources: ["namespaces"], verbs: ["create"]} (a ClusterRole)', namespace: undefined },
+      });
+      logger.info(namespaceCreated ? `Created namespace ${namespace}.` : `Namespace ${namespace} exists.`);
+      accountCreated = await ensureServiceAccount(api, namespace, serviceAccount);
+    }
     logger.info(accountCreated ? `Created ServiceAccount ${namespace}/${serviceAccount}.` : `ServiceAccount ${namespace}/${serviceAccount} exists.`);
   }
   if (request.clusterRole !== undefined) {

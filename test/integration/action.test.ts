@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { kubectl, kubectlOk, uniqueName, useCluster, type TestCluster } from '../support/cluster.ts';
-import { TEST_ROLES, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
+import { TEST_ROLES, apply, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
 import { kubeconfigYaml } from '../cluster/kubeconfig.ts';
 import { Job, listTree, type StepResult } from '../support/runner.ts';
 
@@ -132,10 +132,27 @@ describe('provisioning like the seed script', () => {
 
     const second = await job.main(inputs);
     assertSucceeded(second);
-    assert.match(second.stdout, new RegExp(`Namespace ${fresh} exists`));
+    assert.match(second.stdout, new RegExp(`ServiceAccount ${fresh}/ci-sa exists`));
+    assert.doesNotMatch(second.stdout, /Created/);
     assert.match(second.stdout, /exists; left as it is/);
     const bindings = await kubectlOk(cluster, ['get', 'rolebindings', '-n', fresh, '-o', 'name']);
     assert.equal(bindings.trim().split('\n').length, 1);
+  });
+});
+
+describe('create-service-account with namespace-scoped rights only', () => {
+  it('creates the ServiceAccount in an existing namespace without any right on namespaces', async () => {
+    const existing = uniqueName('scoped');
+    await createNamespaceWithAccounts(cluster, existing, {});
+    await grantTokenRequest(cluster, 'token-minter', existing, ['fresh-sa']);
+    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'create-sa', namespace: existing }, rules: [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'] }] };
+    const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'create-sa', namespace: existing }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'create-sa' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'token-minter' }] };
+    await apply(cluster, [JSON.stringify(role), JSON.stringify(binding)]);
+    const job = new Job();
+    const main = await job.main({ kubeconfig: minter, namespace: existing, 'service-account': 'fresh-sa', 'create-service-account': 'true' });
+    assertSucceeded(main);
+    assert.match(main.stdout, new RegExp(`Created ServiceAccount ${existing}/fresh-sa`));
+    assert.equal(main.outputs.username, `system:serviceaccount:${existing}:fresh-sa`);
   });
 });
 
