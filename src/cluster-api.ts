@@ -68,6 +68,9 @@ export interface CallPolicy {
 /** Who is calling and where, for messages: see CallContext. */
 export type ClientIdentity = Pick<CallContext, 'server' | 'credentials' | 'trust' | 'proxy'>;
 
+/** Marks every object this action creates, so they can be found and told apart from others. */
+export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': 'sa-kubeconfig' } as const;
+
 const WARNING_TEXT = /\d{3} \S+ "((?:[^"\\]|\\.)*)"/g;
 
 export function parseWarningHeader(header: string): string[] {
@@ -178,7 +181,7 @@ export function createClusterApi(kubeConfig: KubeConfig, identity: ClientIdentit
           {
             namespace,
             body: {
-              metadata: { name, labels: { 'app.kubernetes.io/managed-by': 'sa-kubeconfig' } },
+              metadata: { name, labels: { ...MANAGED_BY_LABEL } },
               roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
               subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace }],
             },

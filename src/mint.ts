@@ -43,13 +43,11 @@ export interface MintResult {
   /** From SelfSubjectReview; undefined when not verified. */
   readonly username: string | undefined;
   readonly cluster: TargetCluster;
-  readonly bootstrapSource: string;
-  readonly ambientKubeconfig: string | undefined;
   readonly revocationSecret: RevocationSecret | undefined;
 }
 
 /** Describes the CA a client trusts, for TLS error messages. */
-export function describeTrust(cluster: { certificateAuthorityData: string | undefined; insecureSkipTlsVerify: boolean }, source: string): string {
+function describeTrust(cluster: { certificateAuthorityData: string | undefined; insecureSkipTlsVerify: boolean }, source: string): string {
   if (cluster.insecureSkipTlsVerify) return 'no CA at all (insecure-skip-tls-verify)';
   return cluster.certificateAuthorityData ? `the certificate-authority-data from ${source}` : 'the system CA store (no certificate-authority-data was given)';
 }
@@ -69,7 +67,7 @@ function withProxy(kubeConfig: KubeConfig, proxy: Proxy | undefined): KubeConfig
   return proxied;
 }
 
-export function callPolicy(settings: Settings, deadline: AbortSignal, logger: Logger, retry: RetryPolicy): CallPolicy {
+function callPolicy(settings: Settings, deadline: AbortSignal, logger: Logger, retry: RetryPolicy): CallPolicy {
   return {
     requestTimeoutSeconds: settings.requestTimeoutSeconds,
     timeoutSeconds: settings.timeoutSeconds,
@@ -82,7 +80,7 @@ export function callPolicy(settings: Settings, deadline: AbortSignal, logger: Lo
 }
 
 /** The bootstrap identity's client, through the proxy the environment or inputs ask for. */
-export function bootstrapApi(bootstrap: Bootstrap, settings: Settings, environment: MintEnvironment, policy: CallPolicy): ClusterApi {
+function bootstrapApi(bootstrap: Bootstrap, settings: Settings, environment: MintEnvironment, policy: CallPolicy): ClusterApi {
   const configured = bootstrap.cluster.proxyUrl
     ? { url: bootstrap.cluster.proxyUrl, source: `proxy-url in ${bootstrap.source}` }
     : { url: settings.cluster.proxyUrl, source: 'the proxy-url input' };
@@ -100,14 +98,16 @@ export function bootstrapApi(bootstrap: Bootstrap, settings: Settings, environme
 }
 
 /**
- * The whole data flow, with no runner effects: bootstrap → (provision) →
- * (revocation Secret) → token → render → verify. On failure, deletes the
- * revocation Secret it created, so a failed step leaves nothing behind.
+ * Finds the bootstrap credentials (masking them) and a client for them whose
+ * calls end at `deadline`. The main step mints with it; the post step deletes
+ * the revocation Secret with it.
  */
-export async function mintKubeconfig(settings: Settings, environment: MintEnvironment, hooks: MintHooks): Promise<MintResult> {
-  const { logger } = hooks;
-  const deadline = AbortSignal.timeout(settings.timeoutSeconds * 1000);
-  const policy = callPolicy(settings, deadline, logger, environment.retry ?? DEFAULT_RETRY_POLICY);
+export function connectBootstrap(
+  settings: Settings,
+  environment: MintEnvironment,
+  logger: Logger,
+  deadline: AbortSignal,
+): { bootstrap: Bootstrap; api: ClusterApi; policy: CallPolicy } {
   const bootstrap = loadBootstrap({
     kubeconfig: settings.bootstrapKubeconfig,
     context: settings.bootstrapContext,
@@ -115,8 +115,19 @@ export async function mintKubeconfig(settings: Settings, environment: MintEnviro
     homeDirectory: environment.homeDirectory,
     onSecret: (secret) => logger.secret(secret),
   });
+  const policy = callPolicy(settings, deadline, logger, environment.retry ?? DEFAULT_RETRY_POLICY);
+  return { bootstrap, api: bootstrapApi(bootstrap, settings, environment, policy), policy };
+}
+
+/**
+ * The whole data flow, with no runner effects: bootstrap → (provision) →
+ * (revocation Secret) → token → render → verify. On failure, deletes the
+ * revocation Secret it created, so a failed step leaves nothing behind.
+ */
+export async function mintKubeconfig(settings: Settings, environment: MintEnvironment, hooks: MintHooks): Promise<MintResult> {
+  const { logger } = hooks;
+  const { bootstrap, api, policy } = connectBootstrap(settings, environment, logger, AbortSignal.timeout(settings.timeoutSeconds * 1000));
   logger.info(`Bootstrap credentials: ${bootstrap.source}; API server ${bootstrap.cluster.server}.`);
-  const api = bootstrapApi(bootstrap, settings, environment, policy);
   await provision(api, settings, logger);
 
   let revocationSecret: RevocationSecret | undefined;
@@ -145,8 +156,6 @@ export async function mintKubeconfig(settings: Settings, environment: MintEnviro
       audiences: settings.audiences,
       username,
       cluster,
-      bootstrapSource: bootstrap.source,
-      ambientKubeconfig: bootstrap.ambientKubeconfig,
       revocationSecret,
     };
   } catch (error) {

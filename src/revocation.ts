@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClusterApi } from './cluster-api.ts';
+import { MANAGED_BY_LABEL, type ClusterApi } from './cluster-api.ts';
 import { UserFacingError } from './errors.ts';
 import type { Logger } from './logger.ts';
 
@@ -8,8 +8,6 @@ export interface RevocationSecret {
   readonly namespace: string;
   readonly name: string;
 }
-
-export const MANAGED_BY_LABEL = { 'app.kubernetes.io/managed-by': 'sa-kubeconfig' } as const;
 
 /** Unique per invocation: matrix legs and reruns each get their own. */
 export function revocationSecretName(serviceAccount: string): string {

@@ -1,11 +1,9 @@
 import os from 'node:os';
 import * as core from '@actions/core';
-import { loadBootstrap } from '../bootstrap.ts';
 import { removeRecordedPaths, type FilePlan } from '../files.ts';
 import type { Logger } from '../logger.ts';
-import { bootstrapApi, callPolicy } from '../mint.ts';
+import { connectBootstrap } from '../mint.ts';
 import { Redactor, failureMessage } from '../redact.ts';
-import { DEFAULT_RETRY_POLICY } from '../retry.ts';
 import { deleteRevocationSecret } from '../revocation.ts';
 import { readSettings, type Settings } from '../settings.ts';
 import { actionsLogger } from './logger.ts';
@@ -47,16 +45,9 @@ async function revoke(revocation: RevocationState, settings: Settings, logger: L
   const { namespace, name } = revocation.secret;
   try {
     // KUBECONFIG as it was before the main step exported its own.
-    const env = { ...process.env, KUBECONFIG: revocation.ambientKubeconfig };
-    const bootstrap = loadBootstrap({
-      kubeconfig: settings.bootstrapKubeconfig,
-      context: settings.bootstrapContext,
-      env,
-      homeDirectory: os.homedir(),
-      onSecret: (secret) => logger.secret(secret),
-    });
-    const policy = callPolicy(settings, AbortSignal.timeout(settings.timeoutSeconds * 1000), logger, DEFAULT_RETRY_POLICY);
-    const existed = await deleteRevocationSecret(bootstrapApi(bootstrap, settings, { env, homeDirectory: os.homedir() }, policy), revocation.secret);
+    const environment = { env: { ...process.env, KUBECONFIG: revocation.ambientKubeconfig }, homeDirectory: os.homedir() };
+    const { api } = connectBootstrap(settings, environment, logger, AbortSignal.timeout(settings.timeoutSeconds * 1000));
+    const existed = await deleteRevocationSecret(api, revocation.secret);
     logger.info(existed ? `Revoked the token: deleted Secret ${namespace}/${name}.` : `Secret ${namespace}/${name} was already gone; the token is revoked.`);
   } catch (error) {
     logger.warning(`Could not revoke the token (Secret ${namespace}/${name}): ${failureMessage(error)} It stays valid until it expires; delete the Secret by hand to end it now.`);
