@@ -61,7 +61,8 @@ export interface Service {
  * so it outlives it.
  */
 export function startService(name: string, command: string, args: string[], logFile: string, detached: boolean): Service {
-  const fd = openSync(logFile, 'w', 0o600);
+  // Appends: a restarted kube-apiserver (the fault tests) keeps the first run's log before its own.
+  const fd = openSync(logFile, 'a', 0o600);
   try {
     const child = spawn(command, args, { stdio: ['ignore', fd, fd], detached });
     // A failed spawn (say ENOENT) is also reported as an 'error' event, which must be handled.
