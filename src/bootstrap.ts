@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type https from 'node:https';
 import path from 'node:path';
 import { KubeConfig, type Cluster, type User } from '@kubernetes/client-node';
 import * as yaml from 'js-yaml';
@@ -70,6 +71,55 @@ function loadKubeConfig(request: BootstrapRequest): Omit<Bootstrap, 'cluster'> {
   throw new UserFacingError(
     'No bootstrap credentials: set the kubeconfig input (for example from a repository secret), run a step that sets KUBECONFIG before this one, or run on a self-hosted runner inside the cluster.',
   );
+}
+
+/**
+ * Produces the credential the bootstrap user will send (running its exec plugin,
+ * reading its token file) and masks it. Masking the fields of a kubeconfig is not
+ * enough: an exec plugin (aws eks get-token, gke-gcloud-auth-plugin, kubelogin)
+ * returns a token that appears in no file. Doing it now also turns a broken plugin
+ * into one clear error before any call, instead of a failure deep inside one.
+ */
+export async function resolveCredentials(kubeConfig: KubeConfig, source: string, onSecret: (secret: string) => void): Promise<void> {
+  // The same KubeConfig object the calls will use: its exec plugin caches the credential it
+  // printed, and a plugin run twice (aws eks get-token) prints a different token each time.
+  const options: https.RequestOptions = {};
+  try {
+    await kubeConfig.applyToHTTPSOptions(options);
+  } catch (error) {
+    throw credentialFailure(kubeConfig, source, error);
+  }
+  const headers = options.headers;
+  const authorization = headers !== undefined && !Array.isArray(headers) ? (headers as Record<string, unknown>).Authorization : undefined;
+  if (typeof authorization === 'string') maskLongEnough(authorization.replace(/^Bearer\s+/i, ''), onSecret);
+  if (typeof options.auth === 'string') maskLongEnough(options.auth.slice(options.auth.indexOf(':') + 1), onSecret);
+  const key = options.key;
+  if (typeof key === 'string' || Buffer.isBuffer(key)) {
+    for (const line of key.toString().split('\n')) if (!line.startsWith('-----')) maskLongEnough(line, onSecret);
+  }
+}
+
+/** Names the plugin and what to do; never its output, which is the plugin's to word and may carry credentials. */
+function credentialFailure(kubeConfig: KubeConfig, source: string, error: unknown): UserFacingError {
+  const user = kubeConfig.getCurrentUser();
+  const exec: unknown = user?.exec ?? user?.authProvider?.config?.exec;
+  const command = typeof exec === 'object' && exec !== null && 'command' in exec && typeof exec.command === 'string' ? exec.command : undefined;
+  if (command === undefined) {
+    return new UserFacingError(`The credentials of user '${user?.name ?? '?'}' in ${source} could not be loaded: check the files and settings it names.`);
+  }
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const what =
+    code === 'ENOENT'
+      ? 'was not found on PATH: install it (or the CLI that provides it) in a step before this one'
+      : error instanceof SyntaxError
+        ? 'did not print an ExecCredential as JSON: run it by hand to see what it prints'
+        : 'failed: run it by hand in a step before this one to see why (expired or missing cloud credentials are the usual cause)';
+  return new UserFacingError(`The exec credential plugin '${command}' of user '${user?.name ?? '?'}' in ${source} ${what}.`);
+}
+
+function maskLongEnough(secret: string, onSecret: (secret: string) => void): void {
+  // Very short strings would mask ordinary words across the whole log; no real credential is that short.
+  if (secret.trim().length >= 8) onSecret(secret.trim());
 }
 
 /** The input may be the YAML itself or base64 of it (secrets are often stored encoded). */
@@ -185,7 +235,7 @@ function maskUserSecrets(user: User, onSecret: (secret: string) => void): void {
       if (typeof value === 'string') secrets.push(value);
     }
   }
-  for (const secret of secrets) if (secret !== undefined && secret.trim().length >= 8) onSecret(secret.trim());
+  for (const secret of secrets) if (secret !== undefined) maskLongEnough(secret, onSecret);
 }
 
 function capitalize(text: string): string {

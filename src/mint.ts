@@ -1,5 +1,5 @@
 import { KubeConfig } from '@kubernetes/client-node';
-import { loadBootstrap, type Bootstrap } from './bootstrap.ts';
+import { loadBootstrap, resolveCredentials, type Bootstrap } from './bootstrap.ts';
 import { createClusterApi, type CallPolicy, type ClusterApi, type TokenSpec } from './cluster-api.ts';
 import { UserFacingError } from './errors.ts';
 import { renderKubeconfig, targetCluster, type TargetCluster } from './kubeconfig.ts';
@@ -79,22 +79,34 @@ function callPolicy(settings: Settings, deadline: AbortSignal, logger: Logger, r
   };
 }
 
-/** The bootstrap identity's client, through the proxy the environment or inputs ask for. */
-function bootstrapApi(bootstrap: Bootstrap, settings: Settings, environment: MintEnvironment, policy: CallPolicy): ClusterApi {
+/**
+ * The bootstrap identity's kubeconfig, through the proxy the environment or inputs
+ * ask for, with its credential produced (exec plugin run) and masked once.
+ */
+async function bootstrapClient(bootstrap: Bootstrap, settings: Settings, environment: MintEnvironment, onSecret: (secret: string) => void): Promise<(policy: CallPolicy) => ClusterApi> {
   const configured = bootstrap.cluster.proxyUrl
     ? { url: bootstrap.cluster.proxyUrl, source: `proxy-url in ${bootstrap.source}` }
     : { url: settings.cluster.proxyUrl, source: 'the proxy-url input' };
   const proxy = chooseProxy(bootstrap.cluster.server, configured, environment.env);
-  return createClusterApi(
-    withProxy(bootstrap.kubeConfig, proxy),
-    {
-      server: bootstrap.cluster.server,
-      credentials: `the credentials from ${bootstrap.source}`,
-      trust: describeTrust(bootstrap.cluster, bootstrap.source),
-      proxy,
-    },
-    policy,
-  );
+  const kubeConfig = withProxy(bootstrap.kubeConfig, proxy);
+  await resolveCredentials(kubeConfig, bootstrap.source, onSecret);
+  const target = {
+    server: bootstrap.cluster.server,
+    credentials: `the credentials from ${bootstrap.source}`,
+    trust: describeTrust(bootstrap.cluster, bootstrap.source),
+    proxy,
+  };
+  return (policy) => createClusterApi(kubeConfig, target, policy);
+}
+
+/** The bootstrap identity, ready to call the API server. */
+export interface BootstrapConnection {
+  readonly bootstrap: Bootstrap;
+  /** Calls bounded by the step's deadline. */
+  readonly api: ClusterApi;
+  readonly policy: CallPolicy;
+  /** The same identity under other limits (clean-up after a failure gets a budget of its own). */
+  readonly withPolicy: (policy: CallPolicy) => ClusterApi;
 }
 
 /**
@@ -102,21 +114,18 @@ function bootstrapApi(bootstrap: Bootstrap, settings: Settings, environment: Min
  * calls end at `deadline`. The main step mints with it; the post step deletes
  * the revocation Secret with it.
  */
-export function connectBootstrap(
-  settings: Settings,
-  environment: MintEnvironment,
-  logger: Logger,
-  deadline: AbortSignal,
-): { bootstrap: Bootstrap; api: ClusterApi; policy: CallPolicy } {
+export async function connectBootstrap(settings: Settings, environment: MintEnvironment, logger: Logger, deadline: AbortSignal): Promise<BootstrapConnection> {
+  const onSecret = (secret: string): void => logger.secret(secret);
   const bootstrap = loadBootstrap({
     kubeconfig: settings.bootstrapKubeconfig,
     context: settings.bootstrapContext,
     env: environment.env,
     homeDirectory: environment.homeDirectory,
-    onSecret: (secret) => logger.secret(secret),
+    onSecret,
   });
+  const withPolicy = await bootstrapClient(bootstrap, settings, environment, onSecret);
   const policy = callPolicy(settings, deadline, logger, environment.retry ?? DEFAULT_RETRY_POLICY);
-  return { bootstrap, api: bootstrapApi(bootstrap, settings, environment, policy), policy };
+  return { bootstrap, api: withPolicy(policy), policy, withPolicy };
 }
 
 /**
@@ -126,7 +135,7 @@ export function connectBootstrap(
  */
 export async function mintKubeconfig(settings: Settings, environment: MintEnvironment, hooks: MintHooks): Promise<MintResult> {
   const { logger } = hooks;
-  const { bootstrap, api, policy } = connectBootstrap(settings, environment, logger, AbortSignal.timeout(settings.timeoutSeconds * 1000));
+  const { bootstrap, api, policy, withPolicy } = await connectBootstrap(settings, environment, logger, AbortSignal.timeout(settings.timeoutSeconds * 1000));
   logger.info(`Bootstrap credentials: ${bootstrap.source}; API server ${bootstrap.cluster.server}.`);
   await provision(api, settings, logger);
 
@@ -162,7 +171,7 @@ export async function mintKubeconfig(settings: Settings, environment: MintEnviro
     if (revocationSecret !== undefined) {
       // The step's deadline may be what failed: give the clean-up a budget of its own.
       const cleanupPolicy = callPolicy(settings, AbortSignal.timeout(CLEANUP_TIMEOUT_MS), logger, environment.retry ?? DEFAULT_RETRY_POLICY);
-      await deleteQuietly(bootstrapApi(bootstrap, settings, environment, cleanupPolicy), revocationSecret, logger);
+      await deleteQuietly(withPolicy(cleanupPolicy), revocationSecret, logger);
     }
     throw error;
   }

@@ -46,7 +46,7 @@ async function revoke(revocation: RevocationState, settings: Settings, logger: L
   try {
     // KUBECONFIG as it was before the main step exported its own.
     const environment = { env: { ...process.env, KUBECONFIG: revocation.ambientKubeconfig }, homeDirectory: os.homedir() };
-    const { api } = connectBootstrap(settings, environment, logger, AbortSignal.timeout(settings.timeoutSeconds * 1000));
+    const { api } = await connectBootstrap(settings, environment, logger, AbortSignal.timeout(settings.timeoutSeconds * 1000));
     const existed = await deleteRevocationSecret(api, revocation.secret);
     logger.info(existed ? `Revoked the token: deleted Secret ${namespace}/${name}.` : `Secret ${namespace}/${name} was already gone; the token is revoked.`);
   } catch (error) {

@@ -1,6 +1,10 @@
 // Kubeconfig files for the test cluster's users.
 
-export type Credentials = { token: string } | { certData: string; keyData: string };
+export type Credentials =
+  | { token: string }
+  | { certData: string; keyData: string }
+  /** A client-go exec credential plugin: the command prints an ExecCredential. */
+  | { exec: { command: string; args?: string[] } };
 
 export interface KubeconfigSpec {
   server: string;
@@ -17,7 +21,15 @@ export function kubeconfigYaml({ server, caData, user, credentials }: Kubeconfig
   const q = JSON.stringify;
   const userFields = 'token' in credentials
     ? [`    token: ${q(credentials.token)}`]
-    : [`    client-certificate-data: ${q(credentials.certData)}`, `    client-key-data: ${q(credentials.keyData)}`];
+    : 'exec' in credentials
+      ? [
+          '    exec:',
+          '      apiVersion: client.authentication.k8s.io/v1',
+          '      interactiveMode: Never',
+          `      command: ${q(credentials.exec.command)}`,
+          `      args: ${q(credentials.exec.args ?? [])}`,
+        ]
+      : [`    client-certificate-data: ${q(credentials.certData)}`, `    client-key-data: ${q(credentials.keyData)}`];
   return [
     'apiVersion: v1',
     'kind: Config',

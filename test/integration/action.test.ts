@@ -2,8 +2,9 @@
 // kubectl proves each kubeconfig it writes.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { kubectl, kubectlOk, uniqueName, useCluster, type TestCluster } from '../support/cluster.ts';
 import { TEST_ROLES, apply, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
 import { kubeconfigYaml } from '../cluster/kubeconfig.ts';
@@ -212,6 +213,49 @@ describe('bootstrap credentials and the written cluster', () => {
     const main = await job.main({ kubeconfig, namespace, 'service-account': 'reader' });
     assertSucceeded(main);
     assert.ok(main.masks.includes(keyData));
+  });
+
+  it('runs an exec credential plugin and masks the token it prints, which is in no file', async () => {
+    // As after a cloud provider's get-credentials step: the kubeconfig names a plugin, not a token.
+    const token = cluster.userToken('token-minter');
+    const job = new Job({ secrets: [token] });
+    const plugin = path.join(job.root, 'credential-plugin.sh');
+    const credential = JSON.stringify({ apiVersion: 'client.authentication.k8s.io/v1', kind: 'ExecCredential', status: { token } });
+    fs.writeFileSync(plugin, `#!/bin/sh\nprintf '%s\\n' '${credential}'\n`, { mode: 0o700 });
+    const kubeconfig = kubeconfigYaml({ server: cluster.server, caData: cluster.caData, user: 'cloud-user', credentials: { exec: { command: plugin } } });
+    assert.ok(!kubeconfig.includes(token));
+    const main = await job.main({ kubeconfig, namespace, 'service-account': 'reader' });
+    assertSucceeded(main);
+    assert.equal(main.outputs.username, `system:serviceaccount:${namespace}:reader`);
+    assert.ok(main.masks.includes(token), 'the token the plugin printed is masked');
+  });
+
+  it("uses the pod's ServiceAccount on a self-hosted runner inside the cluster", async () => {
+    // The runner pod's ServiceAccount, allowed to mint for 'reader' only.
+    const runner = `system:serviceaccount:${namespace}:runner`;
+    await apply(cluster, [JSON.stringify({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'runner', namespace } })]);
+    await grantTokenRequest(cluster, runner, namespace, ['reader']);
+    const podToken = (await kubectlOk(cluster, ['create', 'token', 'runner', '-n', namespace, '--duration', '1h'])).trim();
+    // What the kubelet mounts into a pod, at the path client-go and client-node read. A
+    // private mount namespace (unprivileged, through a user namespace) puts it there for
+    // the action alone: the host's /run is untouched.
+    const mounted = fs.mkdtempSync(path.join(os.tmpdir(), 'sa-kubeconfig-pod-'));
+    after(() => fs.rmSync(mounted, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(mounted, 'token'), podToken);
+    fs.writeFileSync(path.join(mounted, 'ca.crt'), Buffer.from(cluster.caData, 'base64'));
+    fs.writeFileSync(path.join(mounted, 'namespace'), namespace);
+    const inPod = 'mount -t tmpfs tmpfs /run && mkdir -p /run/secrets/kubernetes.io && cp -r "$0" /run/secrets/kubernetes.io/serviceaccount && exec "$@"';
+    // bash, not sh: dash drops environment variables whose names are not identifiers, INPUT_SERVICE-ACCOUNT among them.
+    const job = new Job({ secrets: [podToken], launcher: ['unshare', '--user', '--map-root-user', '--mount', '--propagation', 'private', '--', 'bash', '-c', inPod, mounted] });
+    const { hostname, port } = new URL(cluster.server);
+    const env = { HOME: job.root, KUBERNETES_SERVICE_HOST: hostname, KUBERNETES_SERVICE_PORT: port };
+    const main = await job.main({ kubeconfig: '', namespace, 'service-account': 'reader' }, env);
+    assertSucceeded(main);
+    assert.match(main.stdout, /Bootstrap credentials: the in-cluster ServiceAccount; API server https:\/\/127\.0\.0\.1:/);
+    assert.ok(main.masks.includes(podToken), "the pod's token is masked");
+    // The written kubeconfig carries the CA read from the pod's ca.crt: kubectl outside the pod trusts the server with it.
+    const whoami = await laterStep(job, ['auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}']);
+    assert.equal(whoami.stdout, `system:serviceaccount:${namespace}:reader`, whoami.stderr);
   });
 
   it('writes the overrides into the kubeconfig, and kubectl honours them', async () => {

@@ -28,6 +28,7 @@ await apply(cluster, [JSON.stringify(pod)]);
 
 const FAKE_SECRET = 'sup3r-secret-bootstrap-token-value';
 const withToken = (token: string) => kubeconfigYaml({ server: cluster.server, caData: cluster.caData, user: 'someone', credentials: { token } });
+const withPlugin = (command: string, args: string[] = []) => kubeconfigYaml({ server: cluster.server, caData: cluster.caData, user: 'cloud-user', credentials: { exec: { command, args } } });
 const closedPort = 'https://127.0.0.1:9'; // discard port: nothing listens here
 
 interface Case {
@@ -77,6 +78,10 @@ const cases: Case[] = [
   { name: 'kubeconfig without current-context', inputs: { ...base, kubeconfig: minter.replace(/^current-context:.*$/m, '') }, message: /has no usable current-context\. Set the context input to one of: token-minter/ },
   { name: 'no bootstrap credentials at all', inputs: { ...base, kubeconfig: '' }, env: { HOME: '/nonexistent-home' }, message: /^No bootstrap credentials: set the kubeconfig input/ },
   { name: 'KUBECONFIG naming a missing file', inputs: { ...base, kubeconfig: '' }, env: { KUBECONFIG: '/nonexistent/kubeconfig' }, message: /^KUBECONFIG names \/nonexistent\/kubeconfig, which cannot be read/ },
+  { name: 'exec credential plugin not installed', inputs: { ...base, kubeconfig: withPlugin('no-such-credential-plugin') }, message: /^The exec credential plugin 'no-such-credential-plugin' of user 'cloud-user' in the kubeconfig input was not found on PATH: install it/ },
+  // Its stderr is not repeated: a plugin may print credentials there.
+  { name: 'exec credential plugin that fails', inputs: { ...base, kubeconfig: withPlugin('sh', ['-c', `echo "expired session ${FAKE_SECRET}" >&2; exit 1`]) }, message: /^The exec credential plugin 'sh' of user 'cloud-user' in the kubeconfig input failed: run it by hand/ },
+  { name: 'exec credential plugin that prints no JSON', inputs: { ...base, kubeconfig: withPlugin('sh', ['-c', 'echo please log in']) }, message: /^The exec credential plugin 'sh' .* did not print an ExecCredential as JSON/ },
   // The written file: never clobbered, never through a symlink.
   {
     name: 'kubeconfig-path that exists',

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { decodeKubeconfigInput, loadBootstrap, type BootstrapRequest } from '../../src/bootstrap.ts';
+import { decodeKubeconfigInput, loadBootstrap, resolveCredentials, type BootstrapRequest } from '../../src/bootstrap.ts';
 
 const CA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
 const KEY_PEM = '-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkeyBodyThatIsLongEnough0123456789\n-----END EC PRIVATE KEY-----\n';
@@ -91,5 +91,35 @@ describe('decodeKubeconfigInput', () => {
   it('leaves base64 of something else as it is, to fail as not-a-kubeconfig', () => {
     const other = Buffer.from('hello world').toString('base64');
     assert.equal(decodeKubeconfigInput(other), other);
+  });
+});
+
+describe('resolveCredentials', () => {
+  it('masks credentials that live in files the kubeconfig names: client-key, tokenFile (as in-cluster)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'credentials-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'client.key'), KEY_PEM);
+      fs.writeFileSync(path.join(dir, 'client.crt'), 'cert');
+      fs.writeFileSync(path.join(dir, 'token'), 'token-from-a-file-0123456789');
+      const withUser = (user: string) => `apiVersion: v1
+clusters: [{name: c, cluster: {server: "https://10.0.0.1:6443"}}]
+users: [{name: u, user: ${user}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`;
+      const cases: [string, string][] = [
+        [`{client-certificate: "${dir}/client.crt", client-key: "${dir}/client.key"}`, 'MHcCAQEEIBkeyBodyThatIsLongEnough0123456789'],
+        [`{auth-provider: {name: tokenFile, config: {tokenFile: "${dir}/token"}}}`, 'token-from-a-file-0123456789'],
+      ];
+      for (const [user, secret] of cases) {
+        const secrets: string[] = [];
+        const bootstrap = loadBootstrap(request({ kubeconfig: withUser(user) }, secrets));
+        assert.ok(!secrets.includes(secret), `not in the kubeconfig text, so not masked by loading it: ${user}`);
+        await resolveCredentials(bootstrap.kubeConfig, bootstrap.source, (found) => secrets.push(found));
+        assert.ok(secrets.includes(secret), `masked: ${user}`);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
