@@ -2,13 +2,17 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { UserFacingError } from '../../src/errors.ts';
 import { planKubeconfigFile, removeRecordedPaths, writeSecretFile } from '../../src/files.ts';
 
 let root: string;
 beforeEach(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'files-'));
+});
+// Tests leave symlinks and 0700 folders behind on purpose; none outlives its test.
+afterEach(() => {
+  fs.rmSync(root, { recursive: true, force: true });
 });
 
 describe('planKubeconfigFile', () => {
