@@ -2,16 +2,19 @@
 // would run it. Uses the cluster of `npm run cluster:up` when it is running,
 // else starts a private one and stops it at the end.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kubeconfigYaml } from '../test/cluster/kubeconfig.ts';
 import { attachCluster, isReady, startCluster, type Cluster } from '../test/cluster/cluster.ts';
 import { readState } from '../test/cluster/state.ts';
 import { kubectl } from '../test/support/cluster.ts';
-import { TEST_ROLES, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../test/support/fixtures.ts';
+import { TEST_ROLES, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, grantUser, userKubeconfig } from '../test/support/fixtures.ts';
 import { Job, type StepResult } from '../test/support/runner.ts';
 
+/** How long kube-apiserver may keep accepting a revoked token (its 10 s cache of good tokens), with room. */
+const REVOCATION_WAIT_MS = 20_000;
 const SHARED_DIR = fileURLToPath(new URL('../.cluster', import.meta.url));
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const say = (text: string): void => console.log(`\n${bold(`▶ ${text}`)}`);
@@ -35,6 +38,23 @@ function printStep(step: StepResult): void {
   }
 }
 
+/** Asks who the revoked token is until the API server refuses it; the seconds that took, or undefined. */
+async function secondsUntilRefused(cluster: Cluster, token: string, dir: string): Promise<number | undefined> {
+  // The kubeconfig file is gone, so give kubectl the (demo's own) token in a file of its own.
+  const file = join(dir, 'revoked-token.kubeconfig');
+  writeFileSync(file, kubeconfigYaml({ server: cluster.server, caData: cluster.caData, user: 'deployer', credentials: { token } }), { mode: 0o600 });
+  const start = Date.now();
+  while (Date.now() - start < REVOCATION_WAIT_MS) {
+    const result = await kubectl({ kubectl: cluster.kubectl, adminKubeconfigPath: file }, ['auth', 'whoami']);
+    if (result.code !== 0) {
+      console.log(`  ${result.stderr.trim()}`);
+      return (Date.now() - start) / 1000;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return undefined;
+}
+
 async function run(): Promise<void> {
   const { cluster, owned } = await clusterToUse();
   const job = new Job({ outsideTests: true, secrets: [cluster.adminToken] });
@@ -43,8 +63,17 @@ async function run(): Promise<void> {
     await createTestClusterRoles(cluster);
     await createNamespaceWithAccounts(cluster, 'demo', { deployer: TEST_ROLES.deployer });
     await grantTokenRequest(cluster, 'token-minter', 'demo', ['deployer']);
+    // revoke-on-exit's documented extra rule for the bootstrap identity.
+    await grantUser(cluster, 'token-minter', 'demo', 'token-minter-revokes', [{ apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete'] }]);
 
-    const inputs = { kubeconfig: userKubeconfig(cluster, 'token-minter'), namespace: 'demo', 'service-account': 'deployer', expiration: '15m', 'revoke-on-exit': 'false' };
+    const inputs = {
+      kubeconfig: userKubeconfig(cluster, 'token-minter'),
+      namespace: 'demo',
+      'service-account': 'deployer',
+      expiration: '15m',
+      'revoke-on-exit': 'true',
+      'require-permissions': 'create configmaps\nget pods',
+    };
     say('Main step: node24 dist/index.js with INPUT_* and the GITHUB_* files, as the runner runs it');
     const main = await job.main(inputs, { RUNNER_DEBUG: '0' });
     printStep(main);
@@ -52,6 +81,8 @@ async function run(): Promise<void> {
     console.log('\n  Outputs:');
     for (const [name, value] of Object.entries(main.outputs)) console.log(`    ${name}: ${name === 'token' ? '*** (masked)' : value}`);
     console.log(`  Exported: KUBECONFIG=${main.exported.KUBECONFIG}`);
+    console.log('\n  Job summary (GITHUB_STEP_SUMMARY):');
+    console.log(main.summary.trim().replace(/^/gm, '    '));
 
     const later = { kubectl: cluster.kubectl, adminKubeconfigPath: main.exported.KUBECONFIG ?? '' };
     for (const [title, args] of [
@@ -69,6 +100,12 @@ async function run(): Promise<void> {
     printStep(post);
     const file = main.outputs['kubeconfig-path'] ?? '';
     console.log(`\n  ${file} ${existsSync(file) ? 'STILL EXISTS (unexpected)' : 'is gone.'}`);
+
+    say('After the job: the token itself, used directly, is refused (revoke-on-exit)');
+    const seconds = await secondsUntilRefused(cluster, main.outputs.token ?? '', job.root);
+    console.log(seconds === undefined
+      ? `  STILL ACCEPTED ${REVOCATION_WAIT_MS / 1000} s after the post step (unexpected)`
+      : `  Refused ${seconds.toFixed(1)} s after the post step (kube-apiserver trusts a token it has just checked for up to 10 s).`);
   } finally {
     job.dispose();
     if (owned !== undefined) {

@@ -20,6 +20,7 @@ export function summaryRows(result: MintResult, kubeconfigPath: string, now: Dat
 export async function writeSummary(rows: [string, string][]): Promise<void> {
   await core.summary
     .addHeading('sa-kubeconfig', 3)
-    .addTable([[{ data: '', header: true }, { data: '', header: true }], ...rows])
+    // Named header cells: @actions/core renders an empty cell as an unclosed <th>.
+    .addTable([[{ data: 'What', header: true }, { data: 'Value', header: true }], ...rows])
     .write();
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { kubectl, kubectlOk, uniqueName, useCluster, type TestCluster } from '../support/cluster.ts';
-import { TEST_ROLES, apply, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, userKubeconfig } from '../support/fixtures.ts';
+import { TEST_ROLES, apply, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, grantUser, userKubeconfig } from '../support/fixtures.ts';
 import { kubeconfigYaml } from '../cluster/kubeconfig.ts';
 import { Job, listTree, type StepResult } from '../support/runner.ts';
 
@@ -79,6 +79,7 @@ describe('one invocation', () => {
 
   it('writes a job summary without the token', () => {
     assert.match(main.summary, /sa-kubeconfig/);
+    assert.match(main.summary, /<tr><th>What<\/th><th>Value<\/th><\/tr>/);
     assert.match(main.summary, new RegExp(`system:serviceaccount:${namespace}:deployer`));
     assert.ok(!main.summary.includes(main.outputs.token ?? '<none>'));
   });
@@ -146,9 +147,7 @@ describe('create-service-account with namespace-scoped rights only', () => {
     const existing = uniqueName('scoped');
     await createNamespaceWithAccounts(cluster, existing, {});
     await grantTokenRequest(cluster, 'token-minter', existing, ['fresh-sa']);
-    const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'create-sa', namespace: existing }, rules: [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'] }] };
-    const binding = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'create-sa', namespace: existing }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'create-sa' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'token-minter' }] };
-    await apply(cluster, [JSON.stringify(role), JSON.stringify(binding)]);
+    await grantUser(cluster, 'token-minter', existing, 'create-sa', [{ apiGroups: [''], resources: ['serviceaccounts'], verbs: ['create'] }]);
     const job = new Job();
     const main = await job.main({ kubeconfig: minter, namespace: existing, 'service-account': 'fresh-sa', 'create-service-account': 'true' });
     assertSucceeded(main);

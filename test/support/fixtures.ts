@@ -43,15 +43,17 @@ export async function createNamespaceWithAccounts(cluster: TestCluster, namespac
   await apply(cluster, documents);
 }
 
-/** Grants a user exactly the documented minimal rule: create serviceaccounts/token for the named accounts. */
-export async function grantTokenRequest(cluster: TestCluster, user: string, namespace: string, accounts: string[]): Promise<void> {
-  const name = `${user}-mints`;
-  const role = {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'Role',
-    metadata: { name, namespace },
-    rules: [{ apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'], resourceNames: accounts }],
-  };
+/** An RBAC rule, as in a Role's `rules`. */
+export interface Rule {
+  readonly apiGroups: readonly string[];
+  readonly resources: readonly string[];
+  readonly verbs: readonly string[];
+  readonly resourceNames?: readonly string[];
+}
+
+/** A Role named `name` with `rules` in the namespace, bound to a (static-token) user. */
+export async function grantUser(cluster: TestCluster, user: string, namespace: string, name: string, rules: readonly Rule[]): Promise<void> {
+  const role = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace }, rules };
   const binding = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',
@@ -60,6 +62,11 @@ export async function grantTokenRequest(cluster: TestCluster, user: string, name
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: user }],
   };
   await apply(cluster, [JSON.stringify(role), JSON.stringify(binding)]);
+}
+
+/** Grants a user exactly the documented minimal rule: create serviceaccounts/token for the named accounts. */
+export async function grantTokenRequest(cluster: TestCluster, user: string, namespace: string, accounts: string[]): Promise<void> {
+  await grantUser(cluster, user, namespace, `${user}-mints`, [{ apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'], resourceNames: accounts }]);
 }
 
 /** A kubeconfig for one of the cluster's static-token users. */
