@@ -18,7 +18,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 export interface Transience {
   /** A short reason for the notice, e.g. "HTTP 503" or "connection refused". */
   readonly reason: string;
-  /** The server's Retry-After, when it sent one. */
+  /** A wait the server asked for (Retry-After), or that its state calls for; else backoff decides. */
   readonly retryAfterMs: number | undefined;
 }
 

@@ -70,12 +70,23 @@ describe('describeKubeError', () => {
 });
 
 describe('transienceOfOneCall', () => {
-  it('retries one 403 right after the server was unreachable (a restarting kube-apiserver), and no more', () => {
+  it('retries up to three 403s, a second apart, right after the server was unreachable (a restarting kube-apiserver), and no more', () => {
     const classify = transienceOfOneCall();
     assert.equal(classify(apiError(403, 'x')), undefined, 'a 403 out of the blue is final');
     assert.equal(classify(fetchFailed('ECONNREFUSED', 'refused'))?.reason, 'connection refused');
-    assert.match(classify(apiError(403, 'x'))?.reason ?? '', /403 from an API server that was just unreachable/);
-    assert.equal(classify(apiError(403, 'x')), undefined, 'the second 403 is real');
+    for (let retry = 1; retry <= 3; retry++) {
+      const transience = classify(apiError(403, 'x'));
+      assert.match(transience?.reason ?? '', /403 from an API server that was just unreachable/, `403 number ${retry}`);
+      assert.equal(transience?.retryAfterMs, 1000);
+    }
+    assert.equal(classify(apiError(403, 'x')), undefined, 'the fourth 403 is real');
+    assert.equal(classify(fetchFailed('ECONNRESET', 'reset'))?.reason, 'connection reset');
+    assert.equal(classify(apiError(403, 'x'))?.retryAfterMs, 1000, 'a new outage earns new retries');
+  });
+  it('does not retry a 403 that follows an HTTP error rather than an outage', () => {
+    const classify = transienceOfOneCall();
+    assert.equal(classify(apiError(503, 'x'))?.reason, 'HTTP 503');
+    assert.equal(classify(apiError(403, 'x')), undefined);
   });
 });
 
