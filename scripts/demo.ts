@@ -2,19 +2,16 @@
 // would run it. Uses the cluster of `npm run cluster:up` when it is running,
 // else starts a private one and stops it at the end.
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { kubeconfigYaml } from '../test/cluster/kubeconfig.ts';
 import { attachCluster, isReady, startCluster, type Cluster } from '../test/cluster/cluster.ts';
 import { readState } from '../test/cluster/state.ts';
-import { kubectl } from '../test/support/cluster.ts';
+import { kubectl, untilRefused } from '../test/support/cluster.ts';
 import { TEST_ROLES, createNamespaceWithAccounts, createTestClusterRoles, grantTokenRequest, grantUser, userKubeconfig } from '../test/support/fixtures.ts';
 import { Job, type StepResult } from '../test/support/runner.ts';
 
-/** How long kube-apiserver may keep accepting a revoked token (its 10 s cache of good tokens), with room. */
-const REVOCATION_WAIT_MS = 20_000;
 const SHARED_DIR = fileURLToPath(new URL('../.cluster', import.meta.url));
 const bold = (text: string): string => (process.stdout.isTTY ? `\x1b[1m${text}\x1b[0m` : text);
 const say = (text: string): void => console.log(`\n${bold(`▶ ${text}`)}`);
@@ -36,23 +33,6 @@ function printStep(step: StepResult): void {
     if (line === '' || line.startsWith('::add-mask::') || line.startsWith('::debug::')) continue;
     console.log(`  ${line}`);
   }
-}
-
-/** Asks who the revoked token is until the API server refuses it; the seconds that took, or undefined. */
-async function secondsUntilRefused(cluster: Cluster, token: string, dir: string): Promise<number | undefined> {
-  // The kubeconfig file is gone, so give kubectl the (demo's own) token in a file of its own.
-  const file = join(dir, 'revoked-token.kubeconfig');
-  writeFileSync(file, kubeconfigYaml({ server: cluster.server, caData: cluster.caData, user: 'deployer', credentials: { token } }), { mode: 0o600 });
-  const start = Date.now();
-  while (Date.now() - start < REVOCATION_WAIT_MS) {
-    const result = await kubectl({ kubectl: cluster.kubectl, adminKubeconfigPath: file }, ['auth', 'whoami']);
-    if (result.code !== 0) {
-      console.log(`  ${result.stderr.trim()}`);
-      return (Date.now() - start) / 1000;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-  return undefined;
 }
 
 async function run(): Promise<void> {
@@ -102,10 +82,11 @@ async function run(): Promise<void> {
     console.log(`\n  ${file} ${existsSync(file) ? 'STILL EXISTS (unexpected)' : 'is gone.'}`);
 
     say('After the job: the token itself, used directly, is refused (revoke-on-exit)');
-    const seconds = await secondsUntilRefused(cluster, main.outputs.token ?? '', job.root);
-    console.log(seconds === undefined
-      ? `  STILL ACCEPTED ${REVOCATION_WAIT_MS / 1000} s after the post step (unexpected)`
-      : `  Refused ${seconds.toFixed(1)} s after the post step (kube-apiserver trusts a token it has just checked for up to 10 s).`);
+    // The cluster and CA of the admin kubeconfig, the (demo's own) token instead of its credentials.
+    const refused = await untilRefused(cluster, { token: main.outputs.token ?? '' });
+    console.log(refused === undefined
+      ? '  STILL ACCEPTED 20 s after the post step (unexpected)'
+      : `  ${refused.stderr}\n  Refused ${(refused.ms / 1000).toFixed(1)} s after the post step (kube-apiserver trusts a token it has just checked for up to 10 s).`);
   } finally {
     job.dispose();
     if (owned !== undefined) {

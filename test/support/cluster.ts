@@ -78,6 +78,27 @@ export async function kubectlOk(
 }
 
 /**
+ * Asks who a revoked token is, every 0.5 s for at most limitMs, until the API
+ * server refuses it. kube-apiserver caches a successful token authentication for
+ * 10 s (its TokenSuccessCacheTTL), so a revoked token is refused within that
+ * window, not at once. Resolves to the wait and kubectl's complaint, or undefined
+ * when the token still works at the limit.
+ */
+export async function untilRefused(
+  cluster: Pick<ClusterInfo, 'kubectl' | 'adminKubeconfigPath'>,
+  credentials: Pick<KubectlOptions, 'kubeconfig' | 'token'>,
+  limitMs = 20_000,
+): Promise<{ ms: number; stderr: string } | undefined> {
+  const start = Date.now();
+  for (;;) {
+    const result = await kubectl(cluster, ['auth', 'whoami'], credentials);
+    if (result.code !== 0) return { ms: Date.now() - start, stderr: result.stderr.trim() };
+    if (Date.now() - start > limitMs) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/**
  * A fresh DNS-1123 label: prefix plus a random suffix. Without a controller-manager
  * namespaces are never fully deleted, so each test makes its own.
  */
